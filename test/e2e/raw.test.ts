@@ -12,7 +12,7 @@ describe.each(browsers)('raw native messaging in %s', (name) => {
   let session: E2eSession
 
   beforeAll(async () => {
-    session = await openBrowser(name, [{ name: hostName, script: rawHost }])
+    session = await openBrowser(name, { background: 'raw', hosts: [{ name: hostName, script: rawHost }] })
   })
   afterAll(async () => {
     const root = session?.run.root

@@ -4,7 +4,12 @@ import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url))
-const background = fileURLToPath(new URL('../extension/background.ts', import.meta.url))
+
+/** The background entries: every scenario, or only the raw ones (no nmrpc import). */
+export const backgrounds = {
+  all: fileURLToPath(new URL('../extension/background.ts', import.meta.url)),
+  raw: fileURLToPath(new URL('../extension/rawBackground.ts', import.meta.url)),
+} as const
 
 /** Which browser an extension build is for, with the identity that browser needs. */
 export type ExtensionTarget =
@@ -53,11 +58,15 @@ export async function bundleForExtension(
  * Chromium gets a service worker and a fixed `key`, Firefox background scripts and a gecko id).
  *
  * @example
- * const ext = await buildE2eExtension(run.dir('ext'), { browser: 'chromium', key })
+ * const ext = await buildE2eExtension(run.dir('ext'), { browser: 'chromium', key }, 'all')
  */
-export async function buildE2eExtension(dir: string, target: ExtensionTarget): Promise<BuiltExtension> {
+export async function buildE2eExtension(
+  dir: string,
+  target: ExtensionTarget,
+  background: keyof typeof backgrounds = 'all',
+): Promise<BuiltExtension> {
   const controlHost = target.browser === 'firefox' ? JSON.stringify(target.controlHost) : 'undefined'
-  const inputs = await bundleForExtension(background, join(dir, 'background.js'), {
+  const inputs = await bundleForExtension(backgrounds[background], join(dir, 'background.js'), {
     __E2E_CONTROL_HOST__: controlHost,
   })
   const common = {

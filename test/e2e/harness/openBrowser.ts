@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import type { BrowserUnderTest } from './browserUnderTest'
-import { buildE2eExtension } from './buildExtension'
+import { type backgrounds, buildE2eExtension } from './buildExtension'
+import { bundleHost } from './bundleHost'
 import { launchChromium } from './chromium'
 import { createExtensionKey } from './extensionKey'
 import { controlHostName, launchFirefox } from './firefox'
@@ -10,20 +11,32 @@ import { createRunDir, type RunDir } from './runDir'
 export type BrowserName = BrowserUnderTest['name']
 export const browsers: readonly BrowserName[] = ['chromium', 'firefox']
 
-/** A native host for a run: a Node script, started through a launcher with `env` baked in. */
+/**
+ * A native host for a run: a Node script (`.mjs` as is, `.ts` bundled against the built package),
+ * started through a launcher with `env` baked in.
+ */
 export interface HostSpec {
   readonly name: string
   readonly script: string
   readonly env?: Record<string, string>
 }
 
+export interface OpenOptions {
+  /** Hosts to register; a function gets the run folder, for paths such as an events file. */
+  readonly hosts: readonly HostSpec[] | ((run: RunDir) => readonly HostSpec[])
+  /** Which background to build: every scenario, or the raw ones only (no nmrpc). */
+  readonly background?: keyof typeof backgrounds
+}
+
 export interface E2eSession {
   readonly browser: BrowserUnderTest
   readonly run: RunDir
-  /** What the extension's origin looks like to a host (Chromium's argv[2]; Firefox passes the manifest path and id). */
+  /** Chromium: the id the manifest key yields; Firefox: the gecko id. */
   readonly extensionId: string
   /** Every module bundled into the extension, relative to the repo root. */
   readonly bundleInputs: readonly string[]
+  /** Every module bundled into the hosts that were TypeScript. */
+  readonly hostInputs: readonly string[]
   /** Closes the browser, kills leftovers and removes the run folder. */
   close(): Promise<void>
 }
@@ -35,31 +48,39 @@ export const geckoId = 'e2e@nmrpc.test'
  * starts the browser. Everything (profile, HOME, host launchers) lives in the run folder.
  *
  * @example
- * const s = await openBrowser('firefox', [{ name: 'com.nmrpc.e2e.raw', script: rawEchoHost }])
+ * const s = await openBrowser('firefox', { hosts: [{ name: 'com.nmrpc.e2e.raw', script: rawEchoHost }] })
  * await s.browser.run('rawPing', 'com.nmrpc.e2e.raw', 'hi')
  * await s.close()
  */
-export async function openBrowser(name: BrowserName, hostSpecs: readonly HostSpec[]): Promise<E2eSession> {
+export async function openBrowser(name: BrowserName, options: OpenOptions): Promise<E2eSession> {
   const run = createRunDir(name)
   try {
     const bin = run.dir('hosts')
-    const hosts: HostRegistration[] = hostSpecs.map((h) => ({
-      name: h.name,
-      path: writeLauncher(join(bin, h.name), h.script, h.env),
-    }))
+    const specs = typeof options.hosts === 'function' ? options.hosts(run) : options.hosts
+    const hostInputs: string[] = []
+    const hosts: HostRegistration[] = []
+    for (const h of specs) {
+      let script = h.script
+      if (script.endsWith('.ts')) {
+        script = join(bin, `${h.name}.mjs`)
+        hostInputs.push(...(await bundleHost(h.script, script)))
+      }
+      hosts.push({ name: h.name, path: writeLauncher(join(bin, h.name), script, h.env) })
+    }
     const extDir = run.dir('extension')
+    const background = options.background ?? 'all'
     let browser: BrowserUnderTest
     let extensionId: string
     let bundleInputs: readonly string[]
     if (name === 'chromium') {
       const key = createExtensionKey()
-      bundleInputs = (await buildE2eExtension(extDir, { browser: 'chromium', key: key.key })).inputs
+      bundleInputs = (await buildE2eExtension(extDir, { browser: 'chromium', key: key.key }, background))
+        .inputs
       extensionId = key.id
       browser = await launchChromium({ run, extensionDir: extDir, extensionId, hosts })
     } else {
-      bundleInputs = (
-        await buildE2eExtension(extDir, { browser: 'firefox', geckoId, controlHost: controlHostName })
-      ).inputs
+      const target = { browser: 'firefox', geckoId, controlHost: controlHostName } as const
+      bundleInputs = (await buildE2eExtension(extDir, target, background)).inputs
       extensionId = geckoId
       browser = await launchFirefox({ run, extensionDir: extDir, geckoId, hosts })
     }
@@ -68,6 +89,7 @@ export async function openBrowser(name: BrowserName, hostSpecs: readonly HostSpe
       run,
       extensionId,
       bundleInputs,
+      hostInputs,
       close: async () => {
         await browser.close()
         run.remove()
