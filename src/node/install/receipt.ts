@@ -1,0 +1,69 @@
+import { createHash } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import { atomicWrite } from './atomicWrite.js'
+import type { Platform } from './platform.js'
+import { pathFor } from './platform.js'
+import type { RegistryValue } from './registry.js'
+
+/** One thing install wrote, as uninstall needs it to undo exactly that. */
+export type ReceiptEntry =
+  | { kind: 'file'; path: string; sha256: string }
+  /** A folder install created; uninstall removes it if it is empty by then. */
+  | { kind: 'dir'; path: string }
+  | { kind: 'registry'; value: RegistryValue; data: string }
+
+/** The record `nmrpc install` keeps next to the launcher: what it wrote, so uninstall removes only that. */
+export interface Receipt {
+  nmrpc: 1
+  name: string
+  entries: ReceiptEntry[]
+}
+
+export const RECEIPT_FILE = 'receipt.json'
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex')
+}
+
+export function receiptPath(hostDir: string, platform: Platform): string {
+  return pathFor(platform).join(hostDir, RECEIPT_FILE)
+}
+
+/** The receipt in `hostDir`, or `undefined` when there is none (nothing installed there). */
+export async function readReceipt(hostDir: string, platform: Platform): Promise<Receipt | undefined> {
+  let text: string
+  try {
+    text = await readFile(receiptPath(hostDir, platform), 'utf8')
+  } catch {
+    return undefined
+  }
+  const data: unknown = JSON.parse(text)
+  if (typeof data !== 'object' || data === null || !Array.isArray((data as { entries?: unknown }).entries)) {
+    throw new Error(`${receiptPath(hostDir, platform)} is not an nmrpc receipt; remove it by hand.`)
+  }
+  return data as Receipt
+}
+
+function entryKey(e: ReceiptEntry): string {
+  return e.kind === 'file' || e.kind === 'dir'
+    ? `${e.kind}:${e.path}`
+    : `reg:${e.value.hive}\\${e.value.key}:${e.value.view}`
+}
+
+/** Adds `entries` to the receipt in `hostDir` (replacing entries for the same file or key). */
+export async function recordEntries(
+  hostDir: string,
+  platform: Platform,
+  name: string,
+  entries: ReceiptEntry[],
+): Promise<void> {
+  const old = (await readReceipt(hostDir, platform)) ?? { nmrpc: 1, name, entries: [] }
+  const merged = new Map(old.entries.map((e) => [entryKey(e), e]))
+  for (const e of entries) {
+    // A folder that existed before this install was not created by it, whatever an older receipt says.
+    if (e.kind !== 'dir') merged.set(entryKey(e), e)
+    else if (!merged.has(entryKey(e))) merged.set(entryKey(e), e)
+  }
+  const receipt: Receipt = { nmrpc: 1, name, entries: [...merged.values()] }
+  await atomicWrite(receiptPath(hostDir, platform), `${JSON.stringify(receipt, null, 2)}\n`, 0o644)
+}
