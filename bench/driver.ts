@@ -1,0 +1,57 @@
+/**
+ * The "browser" process of one measurement: starts one contender's host over real pipes, runs one
+ * workload, prints one JSON line with the numbers and exits. `run.ts` starts one driver per measurement
+ * so that no contender inherits another's heap, JIT state or peak RSS.
+ *
+ * Usage (after run.ts has bundled it): node --expose-gc .tmp/bench/driver.mjs <contender> <workload> <hostsDir>
+ */
+import { join } from 'node:path'
+import { startBirpc } from './contenders/birpc'
+import { startRaw } from './contenders/raw'
+import { startVscode } from './contenders/vscode'
+import { CONTENDERS, type ContenderName, type StartContender } from './lib/session'
+import { runWorkload, WORKLOADS, type WorkloadId } from './lib/workloads'
+
+/** The driver's answer, one JSON line on stdout. */
+export interface DriverResult {
+  contender: ContenderName
+  workload: WorkloadId
+  metrics: Record<string, number>
+  /** Largest host->browser body in bytes, when the harness could see it. */
+  maxInbound?: number
+  error?: string
+}
+
+const starters: Record<ContenderName, () => Promise<StartContender>> = {
+  raw: async () => startRaw,
+  birpc: async () => startBirpc,
+  vscode: async () => startVscode,
+  // Loaded only when asked for: it imports the built package, which may not exist yet.
+  nmrpc: async () => (await import('./contenders/nmrpc')).startNmrpc,
+}
+
+async function main(): Promise<void> {
+  const [contender, workload, hostsDir] = process.argv.slice(2)
+  if (!CONTENDERS.includes(contender as ContenderName) || !WORKLOADS.includes(workload as WorkloadId)) {
+    throw new Error(
+      `driver: unknown contender "${contender}" or workload "${workload}"; use one of ${CONTENDERS.join(', ')} and ${WORKLOADS.join(', ')}.`,
+    )
+  }
+  const name = contender as ContenderName
+  const start = await starters[name]()
+  const session = await start(join(hostsDir!, `${name}.mjs`))
+  const result: DriverResult = { contender: name, workload: workload as WorkloadId, metrics: {} }
+  try {
+    result.metrics = await runWorkload(workload as WorkloadId, session)
+    const max = session.maxInbound()
+    if (max !== undefined) result.maxInbound = max
+  } finally {
+    await session.close()
+  }
+  process.stdout.write(`${JSON.stringify(result)}\n`)
+}
+
+main().catch((error: unknown) => {
+  process.stdout.write(`${JSON.stringify({ error: error instanceof Error ? error.stack : String(error) })}\n`)
+  process.exitCode = 1
+})

@@ -1,0 +1,229 @@
+import { execFileSync } from 'node:child_process'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpus, release } from 'node:os'
+import { join } from 'node:path'
+import type { DriverResult } from '../driver'
+import { BROWSER_INBOUND_LIMIT } from './framing'
+import type { ContenderName } from './session'
+import { STREAM_ACK_EVERY, STREAM_WINDOW } from './session'
+import { fmt, type Summary, summarize } from './stats'
+import { LOAD, WORKLOAD_INFO, type WorkloadId } from './workloads'
+
+const LABELS: Record<ContenderName, string> = {
+  raw: 'raw framing',
+  nmrpc: 'nmrpc',
+  birpc: 'birpc',
+  vscode: 'vscode-jsonrpc',
+}
+const START = '<!-- bench:start (written by npm run bench; edits inside are overwritten) -->'
+const END = '<!-- bench:end -->'
+const BROWSER_SECTION = '## Through a real browser'
+
+/**
+ * The machine/date lines every report starts with: date, CPU model, cores, Node, kernel, commit.
+ *
+ * @example
+ * console.log(machineHeader(root).join('\n'))
+ */
+export function machineHeader(root: string): string[] {
+  let commit = 'unknown'
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim()
+  } catch {
+    // Not a git checkout; the rest of the header still says where the numbers come from.
+  }
+  const cpu = cpus()
+  const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version as string
+  return [
+    `- date: ${new Date().toISOString()}`,
+    `- CPU: ${cpu[0]?.model ?? 'unknown'}, ${cpu.length} cores`,
+    `- Node ${process.version}, Linux ${release()}`,
+    `- nmrpc ${version} at commit ${commit}`,
+  ]
+}
+
+interface ReportInput {
+  header: string[]
+  command: string
+  reps: number
+  workloads: WorkloadId[]
+  contenders: ContenderName[]
+  results: DriverResult[]
+  notes: string[]
+  seconds: number
+}
+
+interface Cell {
+  summary?: Summary
+  errors: string[]
+  oversize: number
+}
+
+function cellOf(input: ReportInput, workload: WorkloadId, contender: ContenderName, key: string): Cell {
+  const runs = input.results.filter((r) => r.workload === workload && r.contender === contender)
+  const values = runs.filter((r) => !r.error && key in r.metrics).map((r) => r.metrics[key]!)
+  const cell: Cell = {
+    errors: runs.filter((r) => r.error).map((r) => r.error!.split('\n')[0]!),
+    oversize: Math.max(0, ...runs.map((r) => r.maxInbound ?? 0)),
+  }
+  if (values.length > 0) cell.summary = summarize(values)
+  return cell
+}
+
+function ratioText(value: number, base: number): string {
+  return `${(value / base).toFixed(2)}x`
+}
+
+/**
+ * Renders the report: header, command, a table of medians with min-max, a table of ratios to raw
+ * framing, the issue's targets for nmrpc, and how each workload was run.
+ *
+ * @example
+ * console.log(renderReport({ header, command, reps, workloads, contenders, results, notes, seconds }))
+ */
+export function renderReport(input: ReportInput): string {
+  const { contenders, workloads } = input
+  const lines: string[] = []
+  const oversized = new Set<string>()
+  lines.push(...input.header)
+  lines.push(
+    `- command: \`${input.command}\` (${input.reps} repetitions, ${Math.round(input.seconds)} s)`,
+    '',
+  )
+  lines.push('### Medians (min-max) over the repetitions')
+  lines.push('')
+  lines.push(`| workload | metric | ${contenders.map((c) => LABELS[c]).join(' | ')} |`)
+  lines.push(`|---|---|${contenders.map(() => '---:').join('|')}|`)
+  for (const workload of workloads) {
+    const info = WORKLOAD_INFO[workload]
+    for (const metric of info.metrics) {
+      const cells = contenders.map((contender) => {
+        const cell = cellOf(input, workload, contender, metric.key)
+        if (!cell.summary) return cell.errors.length ? `error: ${cell.errors[0]}` : '-'
+        const { median, min, max } = cell.summary
+        let text = `${fmt(median)} (${fmt(min)}-${fmt(max)})`
+        if (cell.errors.length) text += ` [${cell.errors.length} failed]`
+        if (cell.oversize > BROWSER_INBOUND_LIMIT) {
+          text += ' †'
+          oversized.add(
+            `${LABELS[contender]} on "${info.title}": ${cell.oversize} bytes`,
+          )
+        }
+        return text
+      })
+      const arrow = metric.better === 'higher' ? '↑' : '↓'
+      lines.push(`| ${info.title} | ${metric.label} ${arrow} | ${cells.join(' | ')} |`)
+    }
+  }
+  if (oversized.size) {
+    lines.push('')
+    lines.push(
+      `† sent a single host->browser message over the browsers' 1 MiB limit, which Chromium and Firefox answer by closing the Port; the number is not reachable in a browser. Largest message: ${[...oversized].join('; ')}.`,
+    )
+  }
+
+  const others = contenders.filter((c) => c !== 'raw')
+  if (contenders.includes('raw') && others.length) {
+    lines.push('', '### Ratio to raw framing (medians; ↑ more is better, ↓ less is better)', '')
+    lines.push(`| workload | metric | ${others.map((c) => LABELS[c]).join(' | ')} |`)
+    lines.push(`|---|---|${others.map(() => '---:').join('|')}|`)
+    for (const workload of workloads) {
+      const info = WORKLOAD_INFO[workload]
+      for (const metric of info.metrics.filter((m) => m.ratio)) {
+        const base = cellOf(input, workload, 'raw', metric.key).summary?.median
+        const cells = others.map((c) => {
+          const value = cellOf(input, workload, c, metric.key).summary?.median
+          return base && value !== undefined ? ratioText(value, base) : '-'
+        })
+        const arrow = metric.better === 'higher' ? '↑' : '↓'
+        lines.push(`| ${info.title} | ${metric.label} ${arrow} | ${cells.join(' | ')} |`)
+      }
+    }
+  }
+
+  const targets = renderTargets(input)
+  if (targets.length) lines.push('', '### Targets of issue 7 for nmrpc (medians of this run)', '', ...targets)
+
+  lines.push('', '### How it was measured', '')
+  lines.push(
+    `- Every measurement is a fresh "browser" process (bench/driver.ts) and a fresh host, joined by two fifos: real pipes like a browser gives, not the socketpair of Node's \`spawn\`. Raw framing and birpc use browser framing (4-byte native-endian length + UTF-8 JSON); vscode-jsonrpc uses its own Content-Length framing; nmrpc runs through \`spawnHost\` + \`createClient\` from the built package. Repetitions run round-robin over contenders.`,
+    `- small call: \`add(i, 1)\`, ${LOAD.rttWarm} warm-up calls then ${LOAD.rttCalls} timed, one at a time; "both on CPU 0" runs the two processes under \`taskset -c 0\`. In flight: ${LOAD.inflightCalls} calls kept 64 or 256 deep after ${LOAD.inflightWarm} warm-up calls.`,
+    `- echo: a ${LOAD.echoBytes / 1048576} MiB ASCII string sent and returned ${LOAD.echoCalls} times (MiB/s counts the string once per call).`,
+    `- stream: ${LOAD.streamBytes / 1048576} MiB as ${LOAD.streamItem / 1024} KiB string items host->client. Contenders without streams emulate it: items are notifications, the host keeps at most ${STREAM_WINDOW} unacknowledged and the client acknowledges every ${STREAM_ACK_EVERY}, so at most ${(STREAM_WINDOW * LOAD.streamItem) / 1048576} MiB is in flight.`,
+    `- binary: one call returning ${LOAD.binaryBytes / 1048576} MiB as a Uint8Array; contenders without binary support send base64 text in one message and the client decodes it (included in the time).`,
+    `- peak RSS over idle: /proc VmHWM after the workload minus VmRSS before it, with the peak reset (clear_refs 5) after warm-up and a GC on the client.`,
+    `- during: \`add(1, 1)\` every ${LOAD.duringGapMs} ms while a ${LOAD.streamBytes / 1048576} MiB stream runs; only calls that finished while the stream was still running count.`,
+  )
+  for (const note of input.notes) lines.push(`- ${note}`)
+  return lines.join('\n')
+}
+
+function renderTargets(input: ReportInput): string[] {
+  if (!input.contenders.includes('nmrpc') || !input.contenders.includes('raw')) return []
+  const median = (w: WorkloadId, c: ContenderName, key: string) => cellOf(input, w, c, key).summary?.median
+  const out: string[] = []
+  const check = (what: string, value: number | undefined, goal: string, ok: (v: number) => boolean) => {
+    if (value === undefined) return
+    out.push(`- ${ok(value) ? 'MET' : 'MISSED'}: ${what} = ${fmt(value)} (target ${goal})`)
+  }
+  const ratio = (w: WorkloadId, key: string, other: ContenderName = 'raw') => {
+    const a = median(w, 'nmrpc', key)
+    const b = median(w, other, key)
+    return a !== undefined && b ? a / b : undefined
+  }
+  const has = (w: WorkloadId) => input.workloads.includes(w)
+  if (has('inflight64')) {
+    check('64 in flight, nmrpc / raw', ratio('inflight64', 'calls_s'), '>= 0.8', (v) => v >= 0.8)
+    if (input.contenders.includes('birpc'))
+      check('64 in flight, nmrpc / birpc', ratio('inflight64', 'calls_s', 'birpc'), '>= 1.3', (v) => v >= 1.3)
+  }
+  if (has('rtt')) check('sequential p50, nmrpc / raw', ratio('rtt', 'p50_us'), '<= 1.2', (v) => v <= 1.2)
+  if (has('rtt-1cpu'))
+    check('sequential p50 on one CPU, nmrpc / raw', ratio('rtt-1cpu', 'p50_us'), '<= 1.2', (v) => v <= 1.2)
+  for (const w of ['stream', 'binary'] as const) {
+    if (!has(w)) continue
+    check(`${WORKLOAD_INFO[w].title}, nmrpc / raw MiB/s`, ratio(w, 'mib_s'), '>= 0.7', (v) => v >= 0.7)
+    check(
+      `${WORKLOAD_INFO[w].title}, nmrpc host peak RSS over idle (MiB)`,
+      median(w, 'nmrpc', 'host_mib'),
+      '< 64',
+      (v) => v < 64,
+    )
+  }
+  if (has('during'))
+    check(
+      'small call during a stream, nmrpc p50 (ms)',
+      median('during', 'nmrpc', 'p50_ms'),
+      '< 5',
+      (v) => v < 5,
+    )
+  return out
+}
+
+/**
+ * Writes the report into RESULTS.md between the bench markers, keeping everything else, in particular
+ * the "Through a real browser" section that the e2e suite writes.
+ *
+ * @example
+ * writeResults('bench/RESULTS.md', report)
+ */
+export function writeResults(file: string, report: string): void {
+  const block = `${START}\n${report}\n${END}`
+  if (!existsSync(file)) {
+    writeFileSync(file, `# Benchmark results\n\n${block}\n`)
+    return
+  }
+  const text = readFileSync(file, 'utf8')
+  const start = text.indexOf(START.slice(0, 18))
+  const end = text.indexOf(END)
+  let next: string
+  if (start >= 0 && end > start) next = text.slice(0, start) + block + text.slice(end + END.length)
+  else {
+    const browser = text.indexOf(BROWSER_SECTION)
+    next =
+      browser >= 0
+        ? `${text.slice(0, browser)}${block}\n\n${text.slice(browser)}`
+        : `${text.trimEnd()}\n\n${block}\n`
+  }
+  writeFileSync(file, next)
+}

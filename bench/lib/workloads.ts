@@ -1,0 +1,237 @@
+import { peakMiB, resetPeak, rssMiB } from './memory'
+import type { BenchSession } from './session'
+
+const MIB = 1024 * 1024
+
+/** Every workload the driver can run; `rtt-1cpu` is `rtt` with both processes pinned to CPU 0. */
+export const WORKLOADS = [
+  'rtt',
+  'rtt-1cpu',
+  'inflight64',
+  'inflight256',
+  'echo',
+  'stream',
+  'binary',
+  'during',
+] as const
+export type WorkloadId = (typeof WORKLOADS)[number]
+
+/** How one number of a workload reads in the table. */
+export interface MetricInfo {
+  key: string
+  label: string
+  better: 'higher' | 'lower'
+  /** Whether the table shows a ratio to raw for it (memory deltas get none: raw is no memory limit). */
+  ratio: boolean
+}
+
+/** What a workload measures and how its numbers read; the order is the table's order. */
+export const WORKLOAD_INFO: Record<WorkloadId, { title: string; metrics: MetricInfo[] }> = {
+  rtt: {
+    title: 'small call, sequential',
+    metrics: [
+      { key: 'p50_us', label: 'p50 µs', better: 'lower', ratio: true },
+      { key: 'p99_us', label: 'p99 µs', better: 'lower', ratio: true },
+    ],
+  },
+  'rtt-1cpu': {
+    title: 'small call, sequential, both on CPU 0',
+    metrics: [
+      { key: 'p50_us', label: 'p50 µs', better: 'lower', ratio: true },
+      { key: 'p99_us', label: 'p99 µs', better: 'lower', ratio: true },
+    ],
+  },
+  inflight64: {
+    title: 'small calls, 64 in flight',
+    metrics: [{ key: 'calls_s', label: 'calls/s', better: 'higher', ratio: true }],
+  },
+  inflight256: {
+    title: 'small calls, 256 in flight',
+    metrics: [{ key: 'calls_s', label: 'calls/s', better: 'higher', ratio: true }],
+  },
+  echo: {
+    title: '1 MiB string echo',
+    metrics: [{ key: 'mib_s', label: 'MiB/s', better: 'higher', ratio: true }],
+  },
+  stream: {
+    title: '64 MiB stream, 64 KiB items',
+    metrics: [
+      { key: 'mib_s', label: 'MiB/s', better: 'higher', ratio: true },
+      { key: 'host_mib', label: 'host peak RSS over idle, MiB', better: 'lower', ratio: false },
+      { key: 'client_mib', label: 'client peak RSS over idle, MiB', better: 'lower', ratio: false },
+    ],
+  },
+  binary: {
+    title: '100 MiB Uint8Array result',
+    metrics: [
+      { key: 'mib_s', label: 'MiB/s', better: 'higher', ratio: true },
+      { key: 'host_mib', label: 'host peak RSS over idle, MiB', better: 'lower', ratio: false },
+      { key: 'client_mib', label: 'client peak RSS over idle, MiB', better: 'lower', ratio: false },
+    ],
+  },
+  during: {
+    title: 'small call during a 64 MiB stream',
+    metrics: [
+      { key: 'p50_ms', label: 'p50 ms', better: 'lower', ratio: true },
+      { key: 'p99_ms', label: 'p99 ms', better: 'lower', ratio: true },
+      { key: 'samples', label: 'calls made', better: 'higher', ratio: false },
+    ],
+  },
+}
+
+/** Sizes and counts of the workloads, in one place so RESULTS.md can quote them. */
+export const LOAD = {
+  rttWarm: 1000,
+  rttCalls: 5000,
+  inflightWarm: 2000,
+  inflightCalls: 40_000,
+  echoBytes: MIB,
+  echoWarm: 3,
+  echoCalls: 24,
+  streamBytes: 64 * MIB,
+  streamItem: 64 * 1024,
+  binaryBytes: 100 * MIB,
+  duringGapMs: 1,
+} as const
+
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
+}
+
+function check(condition: boolean, what: string): void {
+  if (!condition) throw new Error(`workload check failed: ${what}; the contender returned a wrong result.`)
+}
+
+async function latencies(session: BenchSession, count: number): Promise<number[]> {
+  const out: number[] = []
+  for (let i = 0; i < count; i++) {
+    const start = performance.now()
+    const sum = await session.add(i, 1)
+    out.push(performance.now() - start)
+    check(sum === i + 1, `add(${i}, 1) gave ${sum}`)
+  }
+  return out.sort((a, b) => a - b)
+}
+
+async function rtt(session: BenchSession): Promise<Record<string, number>> {
+  await latencies(session, LOAD.rttWarm)
+  const sorted = await latencies(session, LOAD.rttCalls)
+  return { p50_us: quantile(sorted, 0.5) * 1000, p99_us: quantile(sorted, 0.99) * 1000 }
+}
+
+async function inflightRun(session: BenchSession, depth: number, total: number): Promise<number> {
+  let started = 0
+  const start = performance.now()
+  async function lane(): Promise<void> {
+    while (started < total) {
+      const i = started++
+      const sum = await session.add(i, 2)
+      if (sum !== i + 2) check(false, `add(${i}, 2) gave ${sum}`)
+    }
+  }
+  await Promise.all(Array.from({ length: depth }, lane))
+  return total / ((performance.now() - start) / 1000)
+}
+
+async function inflight(session: BenchSession, depth: number): Promise<Record<string, number>> {
+  await inflightRun(session, depth, LOAD.inflightWarm)
+  return { calls_s: await inflightRun(session, depth, LOAD.inflightCalls) }
+}
+
+async function echo(session: BenchSession): Promise<Record<string, number>> {
+  const text = 'e'.repeat(LOAD.echoBytes - 1) + 'z'
+  for (let i = 0; i < LOAD.echoWarm; i++) await session.echo(text)
+  const start = performance.now()
+  for (let i = 0; i < LOAD.echoCalls; i++) {
+    const back = await session.echo(text)
+    check(back.length === text.length && back.endsWith('ez'), 'echo returned other text')
+  }
+  const seconds = (performance.now() - start) / 1000
+  return { mib_s: (LOAD.echoCalls * LOAD.echoBytes) / MIB / seconds }
+}
+
+/** Resets both peaks after a GC, runs `work`, and reports how far each side's RSS rose above idle. */
+async function withMemory(
+  session: BenchSession,
+  work: () => Promise<void>,
+): Promise<{ host_mib: number; client_mib: number }> {
+  globalThis.gc?.()
+  resetPeak('self')
+  resetPeak(session.hostPid)
+  const clientIdle = rssMiB('self')
+  const hostIdle = rssMiB(session.hostPid)
+  await work()
+  return { host_mib: peakMiB(session.hostPid) - hostIdle, client_mib: peakMiB('self') - clientIdle }
+}
+
+async function stream(session: BenchSession): Promise<Record<string, number>> {
+  await session.stream(LOAD.streamItem * 16, LOAD.streamItem)
+  let seconds = 0
+  const memory = await withMemory(session, async () => {
+    const start = performance.now()
+    const received = await session.stream(LOAD.streamBytes, LOAD.streamItem)
+    seconds = (performance.now() - start) / 1000
+    check(received === LOAD.streamBytes, `stream delivered ${received} of ${LOAD.streamBytes} bytes`)
+  })
+  return { mib_s: LOAD.streamBytes / MIB / seconds, ...memory }
+}
+
+async function binary(session: BenchSession): Promise<Record<string, number>> {
+  await session.bytes(MIB)
+  let seconds = 0
+  const memory = await withMemory(session, async () => {
+    const start = performance.now()
+    const data = await session.bytes(LOAD.binaryBytes)
+    seconds = (performance.now() - start) / 1000
+    check(data instanceof Uint8Array, 'bytes did not return a Uint8Array')
+    check(data.length === LOAD.binaryBytes, `bytes returned ${data.length} bytes`)
+    for (const i of [0, 1, 255, 256, 12345, LOAD.binaryBytes - 1]) check(data[i] === (i & 255), `byte ${i}`)
+  })
+  return { mib_s: LOAD.binaryBytes / MIB / seconds, ...memory }
+}
+
+async function during(session: BenchSession): Promise<Record<string, number>> {
+  await latencies(session, 200)
+  let streaming = true
+  const big = session.stream(LOAD.streamBytes, LOAD.streamItem).finally(() => {
+    streaming = false
+  })
+  const samples: number[] = []
+  while (streaming) {
+    const start = performance.now()
+    await session.add(1, 1)
+    if (streaming) samples.push(performance.now() - start)
+    await new Promise((resolve) => setTimeout(resolve, LOAD.duringGapMs))
+  }
+  check((await big) === LOAD.streamBytes, 'the stream under the small calls was cut short')
+  check(samples.length > 0, 'no small call finished while the stream ran')
+  samples.sort((a, b) => a - b)
+  return { p50_ms: quantile(samples, 0.5), p99_ms: quantile(samples, 0.99), samples: samples.length }
+}
+
+/**
+ * Runs one workload against a started session and returns its numbers (see `WORKLOAD_INFO`). Every
+ * workload warms up first and checks what comes back, so a fast wrong answer fails instead of winning.
+ *
+ * @example
+ * const metrics = await runWorkload('inflight64', session)
+ */
+export function runWorkload(id: WorkloadId, session: BenchSession): Promise<Record<string, number>> {
+  switch (id) {
+    case 'rtt':
+    case 'rtt-1cpu':
+      return rtt(session)
+    case 'inflight64':
+      return inflight(session, 64)
+    case 'inflight256':
+      return inflight(session, 256)
+    case 'echo':
+      return echo(session)
+    case 'stream':
+      return stream(session)
+    case 'binary':
+      return binary(session)
+    case 'during':
+      return during(session)
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * `npm run bench`: the benchmark suite of issue 7. Bundles the driver and hosts, then runs every
+ * (repetition x workload x contender) as its own "browser" process (driver.mjs) with its own host over
+ * real pipes, round-robin so that drift hits every contender alike. Prints a table of medians (min-max)
+ * and ratios to raw framing, and writes it into bench/RESULTS.md with the command that produced it.
+ *
+ * Options:
+ *   --only rtt,inflight,echo,stream,binary,during   workload groups (default: all)
+ *   --contenders raw,nmrpc,birpc,vscode             contenders (default: all that are available)
+ *   --reps N                                        repetitions (default 5)
+ *   --no-write                                      print only, leave RESULTS.md alone
+ *   --profile                                       profile nmrpc's client and host instead (see profile.ts)
+ */
+import { spawn } from 'node:child_process'
+import { existsSync, mkdirSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import type { DriverResult } from './driver'
+import { bundleBench } from './lib/bundle'
+import { machineHeader, renderReport, writeResults } from './lib/report'
+import { CONTENDERS, type ContenderName } from './lib/session'
+import type { WorkloadId } from './lib/workloads'
+import { profileNmrpc } from './profile'
+
+const GROUPS: Record<string, WorkloadId[]> = {
+  rtt: ['rtt', 'rtt-1cpu'],
+  inflight: ['inflight64', 'inflight256'],
+  echo: ['echo'],
+  stream: ['stream'],
+  binary: ['binary'],
+  during: ['during'],
+}
+const PINNED = new Set<WorkloadId>(['rtt-1cpu'])
+const DRIVER_TIMEOUT_MS = 180_000
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const outDir = join(root, '.tmp', 'bench')
+
+/** Runs one measurement in a fresh driver process; bounded, and never throws (errors become results). */
+function runDriver(contender: ContenderName, workload: WorkloadId, extraEnv: NodeJS.ProcessEnv = {}) {
+  const node = [
+    process.execPath,
+    '--expose-gc',
+    join(outDir, 'driver.mjs'),
+    contender,
+    workload,
+    join(outDir, 'hosts'),
+  ]
+  const argv = PINNED.has(workload) ? ['taskset', '-c', '0', ...node] : node
+  return new Promise<DriverResult>((done) => {
+    const child = spawn(argv[0]!, argv.slice(1), {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      cwd: root,
+      env: { ...process.env, ...extraEnv },
+    })
+    let out = ''
+    child.stdout.setEncoding('utf8').on('data', (text: string) => (out += text))
+    const timer = setTimeout(() => child.kill('SIGKILL'), DRIVER_TIMEOUT_MS)
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      const line = out.trim().split('\n').pop() ?? ''
+      let parsed: Partial<DriverResult> = {}
+      try {
+        parsed = JSON.parse(line)
+      } catch {
+        parsed = { error: `driver printed no result (exit ${code ?? signal}): ${line.slice(0, 200)}` }
+      }
+      if (signal === 'SIGKILL') parsed.error = `timed out after ${DRIVER_TIMEOUT_MS / 1000} s`
+      done({ metrics: {}, ...parsed, contender, workload })
+    })
+  })
+}
+
+function nmrpcBuilt(): boolean {
+  return ['client', 'server', 'node'].every((entry) => existsSync(join(root, 'dist', entry, 'index.js')))
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      only: { type: 'string' },
+      contenders: { type: 'string' },
+      reps: { type: 'string', default: '5' },
+      'no-write': { type: 'boolean', default: false },
+      profile: { type: 'boolean', default: false },
+    },
+  })
+  const groups = values.only ? values.only.split(',') : Object.keys(GROUPS)
+  const unknownGroup = groups.find((g) => !(g in GROUPS))
+  if (unknownGroup)
+    throw new Error(`--only: no workload group "${unknownGroup}"; use ${Object.keys(GROUPS).join(',')}.`)
+  const workloads = groups.flatMap((g) => GROUPS[g]!)
+  const asked = (values.contenders?.split(',') ?? [...CONTENDERS]) as ContenderName[]
+  const unknownContender = asked.find((c) => !CONTENDERS.includes(c))
+  if (unknownContender)
+    throw new Error(`--contenders: no contender "${unknownContender}"; use ${CONTENDERS.join(',')}.`)
+  const notes: string[] = []
+  const contenders = asked.filter((c) => {
+    if (c !== 'nmrpc' || nmrpcBuilt()) return true
+    notes.push('nmrpc was left out: dist/ has no client, server and node entries (run `npm run build`).')
+    return false
+  })
+  const reps = Number(values.reps)
+  if (!Number.isInteger(reps) || reps < 1)
+    throw new Error(`--reps: "${values.reps}" is not a whole number >= 1.`)
+
+  mkdirSync(outDir, { recursive: true })
+  await bundleBench(join(root, 'bench'), outDir)
+
+  if (values.profile) {
+    await profileNmrpc({ root, outDir, workloads, runDriver })
+    return
+  }
+
+  const header = machineHeader(root)
+  process.stderr.write(`${header.join('\n')}\n`)
+  const results: DriverResult[] = []
+  const began = Date.now()
+  for (let rep = 1; rep <= reps; rep++) {
+    for (const workload of workloads) {
+      for (const contender of contenders) {
+        const result = await runDriver(contender, workload)
+        results.push(result)
+        const shown = result.error
+          ? `ERROR ${result.error.split('\n')[0]}`
+          : Object.entries(result.metrics)
+              .map(([k, v]) => `${k}=${v.toFixed(1)}`)
+              .join(' ')
+        process.stderr.write(`[rep ${rep}/${reps}] ${workload} ${contender}: ${shown}\n`)
+      }
+    }
+  }
+  const args = process.argv.slice(2)
+  const command = `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`
+  const report = renderReport({
+    header,
+    command,
+    reps,
+    workloads,
+    contenders,
+    results,
+    notes,
+    seconds: (Date.now() - began) / 1000,
+  })
+  process.stdout.write(`${report}\n`)
+  if (!values['no-write']) {
+    writeResults(join(root, 'bench', 'RESULTS.md'), report)
+    process.stderr.write('wrote bench/RESULTS.md\n')
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`)
+  process.exitCode = 1
+})
