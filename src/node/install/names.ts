@@ -25,7 +25,7 @@ export function validateHostName(name: string): void {
     name === ''
       ? 'it is empty'
       : bad.length > 0
-        ? `${bad.map((c) => JSON.stringify(c)).join(', ')} ${bad.length === 1 ? 'is' : 'are'} not a lowercase letter, digit, "_" or "."`
+        ? `${bad.map((c) => JSON.stringify(c)).join(', ')} ${bad.length === 1 ? 'is not a lowercase letter, digit,' : 'are not lowercase letters, digits,'} "_" or "."`
         : 'it starts or ends with a dot, or has two dots in a row'
   throw new UsageError(
     `Host name ${JSON.stringify(name)} is not allowed: ${why}. Chrome accepts only lowercase letters, digits, "_" and "." ` +

@@ -142,6 +142,7 @@ export function planInstall(o: InstallOptions): InstallPlan {
   }
 
   const hostDir = hostDirFor(o.name, scope, ienv, o.dir)
+  checkPath('Install folder', hostDir, platform, cwd)
   const launcher = p.join(hostDir, launcherFileName(platform))
   const skipped: InstallPlan['skipped'] = []
   const explicit = o.browsers !== undefined && o.browsers.length > 0
