@@ -1,8 +1,8 @@
-import { chmodSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { chromium, type Worker } from 'playwright-core'
+import { type BrowserContext, chromium, type Worker } from 'playwright-core'
 import { type BrowserUnderTest, browserLifetimeSeconds } from './browserUnderTest'
-import { type HostRegistration, registerChromiumHost } from './nativeHost'
+import { type HostRegistration, hostNameOf, registerChromiumHost } from './nativeHost'
 import { killRun, waitRunGone } from './processes'
 import type { RunDir } from './runDir'
 
@@ -15,6 +15,13 @@ export interface ChromiumOptions {
   /** The id that `key` yields; the hosts allow only this origin. */
   readonly extensionId: string
   readonly hosts: readonly HostRegistration[]
+  /** Host manifests written by someone else (e.g. the example's build), copied in as `<name>.json`. */
+  readonly hostManifests?: readonly string[]
+}
+
+/** Chromium also hands out its Playwright context, for tests that open extension pages. */
+export interface ChromiumUnderTest extends BrowserUnderTest {
+  readonly context: BrowserContext
 }
 
 /**
@@ -26,10 +33,14 @@ export interface ChromiumOptions {
  * const browser = await launchChromium({ run, extensionDir, extensionId, hosts })
  * await browser.run('rawPing', 'com.nmrpc.e2e.raw', 'hi')
  */
-export async function launchChromium(options: ChromiumOptions): Promise<BrowserUnderTest> {
+export async function launchChromium(options: ChromiumOptions): Promise<ChromiumUnderTest> {
   const { run, extensionDir, extensionId } = options
   const userDataDir = run.dir('chromium-profile')
   for (const host of options.hosts) registerChromiumHost(userDataDir, host, extensionId)
+  mkdirSync(join(userDataDir, 'NativeMessagingHosts'), { recursive: true })
+  for (const file of options.hostManifests ?? []) {
+    copyFileSync(file, join(userDataDir, 'NativeMessagingHosts', `${hostNameOf(file)}.json`))
+  }
   const wrapper = join(run.dir('bin'), 'chromium')
   writeFileSync(wrapper, `#!/bin/sh\nexec timeout -k 5 ${browserLifetimeSeconds} ${chromiumPath} "$@"\n`)
   chmodSync(wrapper, 0o755)
@@ -69,6 +80,7 @@ export async function launchChromium(options: ChromiumOptions): Promise<BrowserU
       (await context.waitForEvent('serviceworker', { predicate: isOurs, timeout: 30_000 }))
     return {
       name: 'chromium',
+      context,
       close,
       run: async <T>(scenario: string, ...args: unknown[]): Promise<T> => {
         const result = await worker.evaluate(

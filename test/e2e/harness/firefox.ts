@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { type BrowserUnderTest, browserLifetimeSeconds } from './browserUnderTest'
 import { ControlServer } from './controlServer'
-import { type HostRegistration, registerFirefoxHost, writeLauncher } from './nativeHost'
+import { type HostRegistration, hostNameOf, registerFirefoxHost, writeLauncher } from './nativeHost'
 import { killRun, waitRunGone } from './processes'
 import type { RunDir } from './runDir'
 import { zipDirectory } from './zip'
@@ -40,6 +40,8 @@ export interface FirefoxOptions {
   readonly extensionDir: string
   readonly geckoId: string
   readonly hosts: readonly HostRegistration[]
+  /** Host manifests written by someone else (e.g. the example's build), copied in as `<name>.json`. */
+  readonly hostManifests?: readonly string[]
 }
 
 /**
@@ -70,6 +72,9 @@ export async function launchFirefox(options: FirefoxOptions): Promise<BrowserUnd
   })
   for (const host of [...options.hosts, { name: controlHostName, path: launcher }]) {
     registerFirefoxHost(run.home, host, geckoId)
+  }
+  for (const file of options.hostManifests ?? []) {
+    copyFileSync(file, join(run.home, '.mozilla', 'native-messaging-hosts', `${hostNameOf(file)}.json`))
   }
 
   const logPath = join(run.root, 'firefox.log')

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 /** Where the browser finds a native host and who may start it. */
@@ -76,4 +76,14 @@ export function registerFirefoxHost(home: string, host: HostRegistration, geckoI
   }
   writeFileSync(file, JSON.stringify(manifest, null, 2))
   return file
+}
+
+/** The `name` inside a host manifest file: browsers look the manifest up as `<name>.json`. */
+export function hostNameOf(manifestFile: string): string {
+  const manifest: unknown = JSON.parse(readFileSync(manifestFile, 'utf8'))
+  const name =
+    typeof manifest === 'object' && manifest !== null ? (manifest as { name?: unknown }).name : undefined
+  if (typeof name !== 'string')
+    throw new Error(`Host manifest ${manifestFile} has no string "name"; add one.`)
+  return name
 }

@@ -1,0 +1,149 @@
+// Scenarios that go through nmrpc/client, resolved from the built package. Each one opens its own
+// client and closes it, so a host that dies in one scenario cannot affect the next.
+import { createClient, RpcError } from 'nmrpc/client'
+import type { Host } from '../fixtures/rpcHost'
+
+/** An error as plain JSON, with what only the client side can tell (instanceof RpcError). */
+export interface ErrorReport {
+  readonly isRpcError: boolean
+  readonly name: string
+  readonly code: string | null
+  readonly message: string
+}
+
+function report(err: unknown): ErrorReport {
+  const e = err instanceof Error ? err : new Error(String(err))
+  const code = (e as { code?: unknown }).code
+  return {
+    isRpcError: err instanceof RpcError,
+    name: e.name,
+    code: typeof code === 'string' ? code : null,
+    message: e.message,
+  }
+}
+
+async function withClient<T>(
+  host: string,
+  fn: (c: ReturnType<typeof createClient<Host>>) => Promise<T>,
+): Promise<T> {
+  const client = createClient<Host>(host)
+  try {
+    return await fn(client)
+  } finally {
+    client.close()
+  }
+}
+
+async function expectFailure(p: Promise<unknown>): Promise<ErrorReport> {
+  try {
+    await p
+  } catch (err) {
+    return report(err)
+  }
+  throw new Error('expected the call to fail, but it resolved')
+}
+
+export function rpcHello(host: string) {
+  return withClient(host, async (c) => {
+    const info = await c.connect()
+    return { protocol: info.protocol, impl: info.impl, pong: await c.call.ping() }
+  })
+}
+
+export function rpcUnary(host: string) {
+  return withClient(host, async (c) => {
+    const sum: number = await c.call.add(2, 40)
+    const sent = new Date('2024-02-29T12:34:56.789Z')
+    const { hostSawDate, shifted } = await c.call.shiftDate(sent, 1)
+    const shiftedIso: string = shifted.toISOString()
+    return { sum, sumType: typeof sum, hostSawDate, shiftedIsDate: shifted instanceof Date, shiftedIso }
+  })
+}
+
+export function rpcNested(host: string) {
+  return withClient(host, async (c) => ({ mean: await c.call.math.stats.mean([1, 2, 3, 4, 10]) }))
+}
+
+export function rpcErrors(host: string) {
+  return withClient(host, async (c) => ({
+    coded: await expectFailure(c.call.failWithCode('ENOENT', 'no such file /nope')),
+    range: await expectFailure(c.call.divide(1, 0)),
+    afterwards: await c.call.divide(1, 4),
+  }))
+}
+
+export function rpcAbort(host: string, tag: string) {
+  return withClient(host, async (c) => {
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(), 200)
+    const aborted = await expectFailure(c.with({ signal: controller.signal }).call.sleep(60_000, tag))
+    const timedOut = await expectFailure(c.with({ timeout: 200 }).call.sleep(60_000, `${tag}-timeout`))
+    return { aborted, timedOut, stillUsable: await c.call.ping() }
+  })
+}
+
+export function rpcStream(host: string, n: number, tag: string) {
+  return withClient(host, async (c) => {
+    let count = 0
+    let inOrder = true
+    for await (const i of c.call.count(n, tag)) {
+      if (i !== count) inOrder = false
+      count++
+    }
+    return { count, inOrder }
+  })
+}
+
+export function rpcStreamBreak(host: string, n: number, stopAfter: number, tag: string) {
+  return withClient(host, async (c) => {
+    const seen: number[] = []
+    for await (const i of c.call.count(n, tag)) {
+      seen.push(i)
+      if (seen.length === stopAfter) break
+    }
+    // The client stays open a moment so the cancel reaches the host before close() would end it anyway.
+    await new Promise((r) => setTimeout(r, 300))
+    return { seen }
+  })
+}
+
+export function rpcBig(host: string, bytes: number) {
+  return withClient(host, async (c) => {
+    const text = await c.call.big(bytes)
+    const unit = '0123456789abcdefghijklmnopqrstuvwxyz'
+    let intact = true
+    for (let i = 0; i < text.length; i += 4099) if (text[i] !== unit[i % unit.length]) intact = false
+    return { length: text.length, intact, tail: text.slice(-8) }
+  })
+}
+
+export function rpcHostExits(host: string) {
+  return withClient(host, async (c) => {
+    await c.call.ping()
+    const failure = await expectFailure(c.call.exitMidCall(3))
+    return { failure }
+  })
+}
+
+export function rpcMissing(host: string) {
+  return withClient(host, async (c) => ({ failure: await expectFailure(c.call.ping()) }))
+}
+
+export function rpcCaller(host: string) {
+  return withClient(host, async (c) => ({ caller: await c.call.whoCalled() }))
+}
+
+/** The same measurements as `rawBench`, through nmrpc's `echo`. */
+export function rpcBench(host: string, n: number, payloadBytes: number) {
+  return withClient(host, async (c) => {
+    const payload = 'x'.repeat(payloadBytes)
+    await c.call.echo('warmup')
+    let t = performance.now()
+    for (let i = 0; i < n; i++) await c.call.echo(payload)
+    const sequentialMs = performance.now() - t
+    t = performance.now()
+    await Promise.all(Array.from({ length: n }, () => c.call.echo(payload)))
+    const pipelinedMs = performance.now() - t
+    return { sequentialMs, pipelinedMs }
+  })
+}
