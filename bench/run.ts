@@ -9,7 +9,7 @@
  *   --contenders raw,nmrpc,birpc,vscode             contenders (default: all that are available)
  *   --reps N                                        repetitions (default 5)
  *   --no-write                                      print only, leave RESULTS.md alone
- *   --profile                                       profile nmrpc's client and host instead (see profile.ts)
+ *   --profile                                       profile client and host (nmrpc unless --contenders) into bench/PROFILE.md
  */
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync } from 'node:fs'
@@ -21,7 +21,7 @@ import { bundleBench } from './lib/bundle'
 import { machineHeader, renderReport, writeResults } from './lib/report'
 import { CONTENDERS, type ContenderName } from './lib/session'
 import type { WorkloadId } from './lib/workloads'
-import { profileNmrpc } from './profile'
+import { profileContenders } from './profile'
 
 const GROUPS: Record<string, WorkloadId[]> = {
   rtt: ['rtt', 'rtt-1cpu'],
@@ -37,22 +37,19 @@ const DRIVER_TIMEOUT_MS = 180_000
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const outDir = join(root, '.tmp', 'bench')
 
-/** Runs one measurement in a fresh driver process; bounded, and never throws (errors become results). */
-function runDriver(contender: ContenderName, workload: WorkloadId, extraEnv: NodeJS.ProcessEnv = {}) {
-  const node = [
-    process.execPath,
-    '--expose-gc',
-    join(outDir, 'driver.mjs'),
-    contender,
-    workload,
-    join(outDir, 'hosts'),
-  ]
+/**
+ * Runs one measurement in a fresh driver process; bounded, and never throws (errors become results).
+ * `nodeFlags` go to the driver's node and, through BENCH_HOST_FLAGS, to the host's.
+ */
+function runDriver(contender: ContenderName, workload: WorkloadId, nodeFlags: string[] = []) {
+  const driver = [join(outDir, 'driver.mjs'), contender, workload, join(outDir, 'hosts')]
+  const node = [process.execPath, '--expose-gc', ...nodeFlags, ...driver]
   const argv = PINNED.has(workload) ? ['taskset', '-c', '0', ...node] : node
   return new Promise<DriverResult>((done) => {
     const child = spawn(argv[0]!, argv.slice(1), {
       stdio: ['ignore', 'pipe', 'inherit'],
       cwd: root,
-      env: { ...process.env, ...extraEnv },
+      env: nodeFlags.length ? { ...process.env, BENCH_HOST_FLAGS: JSON.stringify(nodeFlags) } : process.env,
     })
     let out = ''
     child.stdout.setEncoding('utf8').on('data', (text: string) => (out += text))
@@ -109,7 +106,8 @@ async function main(): Promise<void> {
   await bundleBench(join(root, 'bench'), outDir)
 
   if (values.profile) {
-    await profileNmrpc({ root, outDir, workloads, runDriver })
+    const who = values.contenders ? contenders : (['nmrpc'] as ContenderName[])
+    await profileContenders({ root, outDir, workloads, contenders: who, runDriver })
     return
   }
 

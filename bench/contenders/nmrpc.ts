@@ -1,6 +1,6 @@
 import type { BenchHost } from '../hosts/nmrpc'
 import { childPids } from '../lib/memory'
-import type { BenchSession } from '../lib/session'
+import { type BenchSession, hostArgs } from '../lib/session'
 
 /**
  * The nmrpc contender's browser side, exactly as a user calls it: `createClient` over `spawnHost`, both
@@ -15,7 +15,7 @@ export async function startNmrpc(hostScript: string): Promise<BenchSession> {
   const { spawnHost } = await import('nmrpc/node')
   const before = new Set(childPids())
   const client = createClient<BenchHost>(
-    spawnHost(process.execPath, [hostScript], {
+    spawnHost(process.execPath, hostArgs(hostScript), {
       origin: 'chrome-extension://nmrpcbench/',
       stderr: 'inherit',
     }),

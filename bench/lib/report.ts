@@ -105,9 +105,7 @@ export function renderReport(input: ReportInput): string {
         if (cell.errors.length) text += ` [${cell.errors.length} failed]`
         if (cell.oversize > BROWSER_INBOUND_LIMIT) {
           text += ' †'
-          oversized.add(
-            `${LABELS[contender]} on "${info.title}": ${cell.oversize} bytes`,
-          )
+          oversized.add(`${LABELS[contender]} on "${info.title}": ${cell.oversize} bytes`)
         }
         return text
       })

@@ -50,3 +50,15 @@ export function fromBase64(text: string): Uint8Array {
   const buffer = Buffer.from(text, 'base64')
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
 }
+
+/**
+ * The node arguments that start a host script: the script, preceded by any flags the harness asks for in
+ * BENCH_HOST_FLAGS (a JSON array; `--profile` uses it for `--cpu-prof`, which NODE_OPTIONS refuses).
+ *
+ * @example
+ * spawnOverPipes(process.execPath, hostArgs('.tmp/bench/hosts/raw.mjs'))
+ */
+export function hostArgs(script: string): string[] {
+  const flags = process.env.BENCH_HOST_FLAGS
+  return flags ? [...(JSON.parse(flags) as string[]), script] : [script]
+}
