@@ -18,6 +18,9 @@ const LABELS: Record<ContenderName, string> = {
 const START = '<!-- bench:start (written by npm run bench; edits inside are overwritten) -->'
 const END = '<!-- bench:end -->'
 const BROWSER_SECTION = '## Through a real browser'
+/** Our own `## ` heading, outside the markers, so a section-replacer that stops at the next `## ` (the
+ * e2e suite's) never eats the markers. */
+const OWN_SECTION = '## Between two Node processes over real pipes (npm run bench)'
 
 /**
  * The machine/date lines every report starts with: date, CPU model, cores, Node, kernel, commit.
@@ -207,8 +210,9 @@ function renderTargets(input: ReportInput): string[] {
  */
 export function writeResults(file: string, report: string): void {
   const block = `${START}\n${report}\n${END}`
+  const section = `${OWN_SECTION}\n\n${block}`
   if (!existsSync(file)) {
-    writeFileSync(file, `# Benchmark results\n\n${block}\n`)
+    writeFileSync(file, `# Benchmark results\n\n${section}\n`)
     return
   }
   const text = readFileSync(file, 'utf8')
@@ -220,8 +224,8 @@ export function writeResults(file: string, report: string): void {
     const browser = text.indexOf(BROWSER_SECTION)
     next =
       browser >= 0
-        ? `${text.slice(0, browser)}${block}\n\n${text.slice(browser)}`
-        : `${text.trimEnd()}\n\n${block}\n`
+        ? `${text.slice(0, browser)}${section}\n\n${text.slice(browser)}`
+        : `${text.trimEnd()}\n\n${section}\n`
   }
   writeFileSync(file, next)
 }
