@@ -1,11 +1,11 @@
 import type { BenchHost } from '../hosts/nmrpc'
-import { childPids } from '../lib/memory'
 import { type BenchSession, hostArgs } from '../lib/session'
 
 /**
- * The nmrpc contender's browser side, exactly as a user calls it: `createClient` over `spawnHost`, both
- * imported by package name so they resolve to the built dist. `spawnHost` enforces the browser's 1 MiB
- * limit itself (it closes the Port past it), so `maxInbound` is left to it.
+ * The nmrpc contender's browser side, exactly as a user calls it: `createClient` over `spawnHost` (which
+ * gives the host real pipes, like a browser), both imported by package name so they resolve to the built
+ * dist. `spawnHost` enforces the browser's 1 MiB limit itself (it closes the Port past it), so
+ * `maxInbound` is left to it.
  *
  * @example
  * const session = await startNmrpc('.tmp/bench/hosts/nmrpc.mjs')
@@ -13,20 +13,21 @@ import { type BenchSession, hostArgs } from '../lib/session'
 export async function startNmrpc(hostScript: string): Promise<BenchSession> {
   const { createClient } = await import('nmrpc/client')
   const { spawnHost } = await import('nmrpc/node')
-  const before = new Set(childPids())
+  let hostPid: number | undefined
   const client = createClient<BenchHost>(
     spawnHost(process.execPath, hostArgs(hostScript), {
-      origin: 'chrome-extension://nmrpcbench/',
       stderr: 'inherit',
+      onSpawn: (child) => {
+        hostPid = child.pid
+      },
     }),
   )
   await client.connect()
-  const hostPid = childPids().find((pid) => !before.has(pid))
-  if (hostPid === undefined)
-    throw new Error('nmrpc contender: spawnHost started no child process that /proc can see.')
+  const pid = hostPid
+  if (pid === undefined) throw new Error('nmrpc contender: spawnHost reported no host process (no pid).')
 
   const session: BenchSession = {
-    hostPid,
+    hostPid: pid,
     add: (a, b) => client.call.add(a, b),
     echo: (text) => client.call.echo(text),
     bytes: (length) => client.call.bytes(length),
@@ -38,16 +39,16 @@ export async function startNmrpc(hostScript: string): Promise<BenchSession> {
     maxInbound: () => undefined,
     close: async () => {
       client.close()
-      const until = Date.now() + 2000
+      // spawnHost kills a host that outlives the Port by 2 s; wait for the exit so the next run starts clean.
+      const until = Date.now() + 3000
       while (Date.now() < until) {
         try {
-          process.kill(hostPid, 0)
+          process.kill(pid, 0)
         } catch {
           return
         }
-        await new Promise((resolve) => setTimeout(resolve, 20))
+        await new Promise((resolve) => setTimeout(resolve, 10))
       }
-      process.kill(hostPid, 'SIGKILL')
     },
   }
   return session

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { cpus, release } from 'node:os'
+import { cpus, loadavg, release } from 'node:os'
 import { join } from 'node:path'
 import type { DriverResult } from '../driver'
 import { BROWSER_INBOUND_LIMIT } from './framing'
@@ -40,7 +40,9 @@ export function machineHeader(root: string): string[] {
   return [
     `- date: ${new Date().toISOString()}`,
     `- CPU: ${cpu[0]?.model ?? 'unknown'}, ${cpu.length} cores`,
-    `- Node ${process.version}, Linux ${release()}`,
+    `- Node ${process.version}, Linux ${release()}, load average at start ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} (other work on the machine skews every contender; compare ratios within one run)`,
     `- nmrpc ${version} at commit ${commit}`,
   ]
 }
