@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
@@ -5,7 +6,7 @@ export default defineConfig({
     'client/index': 'src/client/index.ts',
     'server/index': 'src/server/index.ts',
     'node/index': 'src/node/index.ts',
-    'cli/main': 'src/cli/main.ts',
+    ...(existsSync('src/cli/main.ts') ? { 'cli/main': 'src/cli/main.ts' } : {}),
   },
   format: ['esm', 'cjs'],
   dts: true,

@@ -1,0 +1,298 @@
+import { type Codec, superjsonCodec } from '../shared/codec.js'
+import { RpcError } from '../shared/errors.js'
+import { flattenHandlers } from '../shared/handlers.js'
+import {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_MAX_PENDING_CALLS,
+  DEFAULT_MAX_REASSEMBLED_BYTES,
+  DEFAULT_STREAM_WINDOW,
+  DEFAULT_TIMEOUT,
+} from '../shared/limits.js'
+import type { HelloEnvelope } from '../shared/protocol.js'
+import { createCallProxy } from '../shared/proxy.js'
+import { RemoteCall } from '../shared/remoteCall.js'
+import { type BaseContext, type CallOptions, Session } from '../shared/session.js'
+import type { ApiOf, EventMap, Remote } from '../shared/types.js'
+import { utf8Length } from '../shared/utf8.js'
+import { IMPL } from '../shared/version.js'
+import { connectNative, type PortFactory, type PortLike } from './port.js'
+import { PortTransport } from './portTransport.js'
+
+export interface ClientOptions {
+  /**
+   * Ms a call may wait for its reply (for a stream: its first item). Per call: `client.with({ timeout })`.
+   * @default 30_000
+   */
+  timeout?: number
+  /**
+   * Payload codec; must match the host's.
+   * @default superjsonCodec()
+   */
+  codec?: Codec
+  /**
+   * Items a host stream may send ahead of what this side has read.
+   * @default 16
+   */
+  streamWindow?: number
+  /**
+   * Most calls waiting for replies at once; more are rejected at once with `LIMIT_EXCEEDED`.
+   * @default 65_536
+   */
+  maxPendingCalls?: number
+  /**
+   * Largest message reassembled from chunks (UTF-16 units of JSON, about bytes); past it that call fails
+   * with `TOO_LARGE` and the connection goes on.
+   * @default 268_435_456 (256 MiB)
+   */
+  maxReassembledBytes?: number
+  /**
+   * Largest message sent to the host in one piece; larger ones are chunked. Chromium allows 64 MiB, but
+   * smaller pieces let other calls through in between.
+   * @default 1_048_576
+   */
+  maxMessageBytes?: number
+  /** Handlers the host may call (through `host.peer()` or a handler's `ctx.peer`). */
+  handlers?: object
+  /**
+   * Send stack traces of errors thrown by `handlers` to the host.
+   * @default false
+   */
+  exposeStack?: boolean
+  /**
+   * Where diagnostic lines go.
+   * @default console.warn
+   */
+  log?: (line: string) => void
+}
+
+/** The host's hello: which protocol and implementation it runs. */
+export interface HostInfo {
+  protocol: number
+  impl: string
+}
+
+/**
+ * - `idle`: no connection yet (the first call opens one);
+ * - `connecting`: the Port is open, the host has not said hello yet;
+ * - `open`: the host answered;
+ * - `disconnected`: the host went away (see `lastError`); the next call reconnects;
+ * - `closed`: `close()` was called; every call rejects.
+ */
+export type ClientState = 'idle' | 'connecting' | 'open' | 'disconnected' | 'closed'
+
+/** A view of the client with per-call options applied; `with` chains. */
+export interface ClientView<Api> {
+  /** The host's methods: `call.ns.method(...args)`. */
+  readonly call: Remote<Api>
+  /** The same client with more per-call options (a signal, a timeout). */
+  with(options: CallOptions): ClientView<Api>
+}
+
+export interface Client<Api, Events extends EventMap = EventMap> extends ClientView<Api> {
+  readonly state: ClientState
+  /** Why the last connection ended, if it did. */
+  readonly lastError: RpcError | undefined
+  /** Opens the connection now (calls do it lazily) and resolves with the host's hello. */
+  connect(): Promise<HostInfo>
+  /** Listens for an event the host emits; returns the function that stops listening. */
+  on<K extends keyof Events & string>(name: K, listener: (data: Events[K]) => void): () => void
+  /** Listens for state changes; returns the function that stops listening. */
+  onStateChange(listener: (state: ClientState, error?: RpcError) => void): () => void
+  /** Sends an event to the host (its `onEvent` option receives it). Opens the connection if needed. */
+  emit(name: string, data?: unknown): void
+  /** Closes the connection for good: pending calls reject with `CLOSED`, host streams are cancelled. */
+  close(): void
+}
+
+type Listener = (data: unknown) => void
+
+class NativeClient implements Client<unknown> {
+  state: ClientState = 'idle'
+  lastError: RpcError | undefined
+  readonly call: Remote<unknown>
+  private session: Session | null = null
+  private readonly host: string
+  private readonly codec: Codec
+  private readonly handlers
+  private readonly events = new Map<string, Set<Listener>>()
+  private readonly stateListeners = new Set<(state: ClientState, error?: RpcError) => void>()
+  private helloWaiters: Array<{ resolve: (h: HostInfo) => void; reject: (e: RpcError) => void }> = []
+  private hello: HostInfo | null = null
+
+  constructor(
+    private readonly target: string | PortFactory,
+    private readonly options: ClientOptions,
+  ) {
+    this.host = typeof target === 'string' ? target : (target.hostName ?? 'native host')
+    this.codec = options.codec ?? superjsonCodec()
+    this.handlers = options.handlers ? flattenHandlers(options.handlers, 'createClient handlers') : undefined
+    this.call = this.view({}).call
+  }
+
+  with(options: CallOptions): ClientView<unknown> {
+    return this.view(options)
+  }
+
+  private view(options: CallOptions): ClientView<unknown> {
+    return {
+      call: createCallProxy((path, args) => this.invoke(path, args, options)) as Remote<unknown>,
+      with: (more) => this.view({ ...options, ...more }),
+    }
+  }
+
+  private invoke(path: string, args: unknown[], options: CallOptions): RemoteCall {
+    const session = this.ensure()
+    if (session instanceof RpcError) {
+      const failed = new RemoteCall(path, 1, { grant() {}, cancel() {} })
+      failed.settleError(
+        new RpcError(session.code, `Call to "${path}" failed: ${session.message}`, { cause: session }),
+      )
+      return failed
+    }
+    return session.call(path, args, options)
+  }
+
+  connect(): Promise<HostInfo> {
+    const session = this.ensure()
+    if (session instanceof RpcError) return Promise.reject(session)
+    if (this.hello) return Promise.resolve(this.hello)
+    return new Promise((resolve, reject) => this.helloWaiters.push({ resolve, reject }))
+  }
+
+  on(name: string, listener: (data: unknown) => void): () => void {
+    let set = this.events.get(name)
+    if (!set) {
+      set = new Set()
+      this.events.set(name, set)
+    }
+    set.add(listener)
+    return () => {
+      set.delete(listener)
+      if (set.size === 0) this.events.delete(name)
+    }
+  }
+
+  onStateChange(listener: (state: ClientState, error?: RpcError) => void): () => void {
+    this.stateListeners.add(listener)
+    return () => this.stateListeners.delete(listener)
+  }
+
+  emit(name: string, data?: unknown): void {
+    const session = this.ensure()
+    if (session instanceof RpcError) throw session
+    session.emit(name, data)
+  }
+
+  close(): void {
+    if (this.state === 'closed') return
+    const error = new RpcError('CLOSED', `the client of "${this.host}" was closed`)
+    const session = this.session
+    this.session = null
+    this.setState('closed', error)
+    session?.close(error)
+    this.failHello(error)
+  }
+
+  private ensure(): Session | RpcError {
+    if (this.state === 'closed')
+      return new RpcError('CLOSED', `the client of "${this.host}" was closed; create a new one`)
+    if (this.session) return this.session
+    let port: PortLike
+    try {
+      port = typeof this.target === 'string' ? connectNative(this.target) : this.target()
+    } catch (e) {
+      const error = new RpcError(
+        'DISCONNECTED',
+        `could not connect to native host "${this.host}": ${e instanceof Error ? e.message : String(e)}`,
+        { cause: e },
+      )
+      this.lastError = error
+      this.setState('disconnected', error)
+      return error
+    }
+    const o = this.options
+    const log = o.log ?? ((line: string) => console.warn(line))
+    const transport = new PortTransport(port, this.host, o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES)
+    const session: Session = new Session(transport, {
+      role: 'client',
+      peer: `host "${this.host}"`,
+      self: 'the extension',
+      handlers: this.handlers,
+      codec: this.codec,
+      timeout: o.timeout ?? DEFAULT_TIMEOUT,
+      streamWindow: o.streamWindow ?? DEFAULT_STREAM_WINDOW,
+      maxPendingCalls: o.maxPendingCalls ?? DEFAULT_MAX_PENDING_CALLS,
+      maxReassembledBytes: o.maxReassembledBytes ?? DEFAULT_MAX_REASSEMBLED_BYTES,
+      exposeStack: o.exposeStack ?? false,
+      impl: IMPL,
+      byteLength: utf8Length,
+      log,
+      context: (base: BaseContext) => ({ ...base, peer: this.call }),
+      onEvent: (name, data) => {
+        const set = this.events.get(name)
+        if (!set) return
+        for (const l of [...set]) {
+          try {
+            l(data)
+          } catch (e) {
+            log(`nmrpc: a listener for event "${name}" threw: ${e instanceof Error ? e.message : String(e)}`)
+          }
+        }
+      },
+      onHello: (h: HelloEnvelope) => {
+        if (this.session !== session) return
+        this.hello = { protocol: h.v, impl: h.impl ?? 'unknown' }
+        this.setState('open')
+        const ws = this.helloWaiters
+        this.helloWaiters = []
+        for (const w of ws) w.resolve(this.hello)
+      },
+      onClose: (error) => {
+        if (this.session !== session) return
+        this.session = null
+        this.hello = null
+        this.lastError = error
+        if (this.state !== 'closed') this.setState('disconnected', error)
+        this.failHello(error)
+      },
+    })
+    this.session = session
+    this.setState('connecting')
+    session.start()
+    return session
+  }
+
+  private failHello(error: RpcError): void {
+    const ws = this.helloWaiters
+    this.helloWaiters = []
+    for (const w of ws) w.reject(error)
+  }
+
+  private setState(state: ClientState, error?: RpcError): void {
+    if (this.state === state) return
+    this.state = state
+    for (const l of [...this.stateListeners]) l(state, error)
+  }
+}
+
+/**
+ * Creates a typed client for a native messaging host. `target` is the host's registered name (the
+ * extension opens it with `runtime.connectNative`) or a function returning a Port (e.g. `spawnHost(...)`
+ * from `nmrpc/node`). Nothing connects until the first call; after a disconnect the next call reconnects.
+ *
+ * @example
+ * import type { Host } from '../host/host'
+ * const client = createClient<Host>('com.acme.app')
+ * const sum = await client.call.add(1, 2)
+ * for await (const line of client.call.tail('/var/log/syslog')) console.log(line)
+ */
+export function createClient<Host, Events extends EventMap = EventMap>(
+  target: string | PortFactory,
+  options: ClientOptions = {},
+): Client<ApiOf<Host>, Events> {
+  if (typeof target !== 'string' && typeof target !== 'function')
+    throw new TypeError(
+      `createClient needs a host name (like "com.acme.app") or a function returning a Port, got ${typeof target}`,
+    )
+  return new NativeClient(target, options) as unknown as Client<ApiOf<Host>, Events>
+}

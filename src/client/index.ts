@@ -1,0 +1,15 @@
+export { type Codec, jsonCodec, superjsonCodec } from '../shared/codec.js'
+export { RPC_ERROR_CODES, RpcError, type RpcErrorCode } from '../shared/errors.js'
+export { PROTOCOL_VERSION } from '../shared/protocol.js'
+export type { BaseContext, CallOptions } from '../shared/session.js'
+export type { ApiOf, ContextualHandler, Remote, RemoteStream } from '../shared/types.js'
+export {
+  type Client,
+  type ClientOptions,
+  type ClientState,
+  type ClientView,
+  createClient,
+  type HostInfo,
+} from './createClient.js'
+export type { PortFactory, PortLike } from './port.js'
+export { type ClientContext, withContext } from './withContext.js'

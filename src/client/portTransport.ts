@@ -1,0 +1,92 @@
+import type { RpcErrorCode } from '../shared/errors.js'
+import type { CloseInfo, Transport, TransportSink } from '../shared/transport.js'
+import { type PortLike, portErrorMessage } from './port.js'
+
+/**
+ * Turns the browser's words for a closed Port into a code and a message that says what to do. The
+ * browser's own text is always kept in the message.
+ */
+export function describeDisconnect(host: string, browserMessage: string | undefined): CloseInfo {
+  const said = browserMessage ?? 'the Port closed without giving a reason'
+  let code: RpcErrorCode = 'DISCONNECTED'
+  let fix = `run \`nmrpc doctor --name ${host}\` to check the host`
+  if (/not found|no such native application/i.test(said)) {
+    code = 'HOST_NOT_FOUND'
+    fix =
+      `the browser has no native messaging host registered as "${host}": register it ` +
+      `(\`nmrpc install --name ${host} --host <path> --extension-id <id>\`) and check the manifest's "name"`
+  } else if (/forbidden|not allowed|access .* denied/i.test(said)) {
+    code = 'FORBIDDEN'
+    fix = `add this extension to "allowed_origins" (Chromium) or "allowed_extensions" (Firefox) in the manifest of "${host}"`
+  } else if (/has exited/i.test(said)) {
+    fix = `the host process ended (it crashed, exited, or could not start); run \`nmrpc doctor --name ${host}\` to see its stderr`
+  } else if (/error when communicating|exceeds the limit/i.test(said)) {
+    fix = `the host wrote something that is not a framed message (stray stdout?) or a message over 1 MiB; run \`nmrpc doctor --name ${host}\``
+  }
+  return { code, message: `native host "${host}" disconnected: ${said} (${fix})` }
+}
+
+/**
+ * The session's transport over a WebExtension Port. The browser serialises messages itself, so this is an
+ * object transport; chunk pieces are spaced one per task so that other calls' messages interleave with a
+ * large transfer instead of queueing behind all of it.
+ */
+export class PortTransport implements Transport {
+  readonly kind = 'object' as const
+  private closed = false
+  private sink: TransportSink | null = null
+  private drainScheduled = false
+
+  constructor(
+    private readonly port: PortLike,
+    private readonly host: string,
+    readonly maxMessageBytes: number,
+  ) {}
+
+  start(sink: TransportSink): void {
+    this.sink = sink
+    this.port.onMessage.addListener((m) => {
+      if (!this.closed) sink.message(m)
+    })
+    this.port.onDisconnect.addListener((p) => {
+      const said = portErrorMessage(p ?? this.port)
+      this.finish(describeDisconnect(this.host, said))
+    })
+  }
+
+  send(message: string | object): boolean {
+    if (this.closed) return true
+    try {
+      this.port.postMessage(message)
+    } catch (e) {
+      // Chromium throws on a disconnected Port before onDisconnect has run.
+      this.finish(describeDisconnect(this.host, e instanceof Error ? e.message : String(e)))
+      return true
+    }
+    if ((message as { t?: unknown }).t !== 'chunk') return true
+    if (!this.drainScheduled) {
+      this.drainScheduled = true
+      setTimeout(() => {
+        this.drainScheduled = false
+        this.sink?.drain()
+      }, 0)
+    }
+    return false
+  }
+
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    try {
+      this.port.disconnect()
+    } catch {
+      // already disconnected
+    }
+  }
+
+  private finish(info: CloseInfo): void {
+    if (this.closed) return
+    this.closed = true
+    this.sink?.closed(info)
+  }
+}

@@ -1,0 +1,1 @@
+export { ChildPort, type SpawnHostOptions, spawnHost } from './spawnHost.js'

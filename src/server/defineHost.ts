@@ -1,0 +1,277 @@
+import { basename } from 'node:path'
+import type { Readable, Writable } from 'node:stream'
+import { type Codec, superjsonCodec } from '../shared/codec.js'
+import { RpcError } from '../shared/errors.js'
+import { flattenHandlers } from '../shared/handlers.js'
+import {
+  BROWSER_INBOUND_LIMIT,
+  DEFAULT_CLOSE_GRACE,
+  DEFAULT_MAX_FRAME_IN,
+  DEFAULT_MAX_PENDING_CALLS,
+  DEFAULT_MAX_REASSEMBLED_BYTES,
+  DEFAULT_STREAM_WINDOW,
+  DEFAULT_TIMEOUT,
+} from '../shared/limits.js'
+import { createCallProxy } from '../shared/proxy.js'
+import { type BaseContext, type CallOptions, Session } from '../shared/session.js'
+import type { ApiCarrier, EventMap, Remote } from '../shared/types.js'
+import { IMPL } from '../shared/version.js'
+import { type LaunchContext, parseLaunchContext } from './launchContext.js'
+import { StdioTransport } from './stdioTransport.js'
+import { guardStdout } from './stdoutGuard.js'
+
+/** What a `withContext` handler on the host receives first. */
+export interface HostContext<PeerApi = unknown> extends BaseContext {
+  /** Who started the host (from argv): the browser family, the extension's origin or id. */
+  caller: LaunchContext
+  /** The extension's handlers (given to `createClient({ handlers })`), callable from here. */
+  peer: Remote<PeerApi>
+}
+
+export interface HostOptions {
+  /**
+   * Name of the host in messages and logs.
+   * @default the file name of the running script
+   */
+  name?: string
+  /**
+   * Ms a call from the host to the extension may wait for its reply.
+   * @default 30_000
+   */
+  timeout?: number
+  /**
+   * Payload codec; must match the client's.
+   * @default superjsonCodec()
+   */
+  codec?: Codec
+  /**
+   * Send stack traces of thrown errors to the extension. Off by default: stacks leak file paths.
+   * @default false
+   */
+  exposeStack?: boolean
+  /**
+   * Items an extension's argument stream may send ahead of the handler.
+   * @default 16
+   */
+  streamWindow?: number
+  /**
+   * Most host-to-extension calls waiting at once; more are rejected with `LIMIT_EXCEEDED`.
+   * @default 65_536
+   */
+  maxPendingCalls?: number
+  /**
+   * Largest message reassembled from chunks (UTF-16 units of JSON, about bytes); past it that call fails
+   * with `TOO_LARGE` and the session goes on.
+   * @default 268_435_456 (256 MiB)
+   */
+  maxReassembledBytes?: number
+  /**
+   * Largest message written to stdout before chunking. Browsers close the Port on a message over 1 MiB.
+   * @default 1_048_576
+   */
+  maxMessageBytes?: number
+  /**
+   * Largest frame accepted on stdin; a bigger length header means the stream is broken and the host closes.
+   * @default 67_108_864 (64 MiB, Chromium's own limit)
+   */
+  maxFrameIn?: number
+  /**
+   * Ms that `host.close()` (and SIGTERM/SIGINT) lets running calls finish before cancelling them.
+   * @default 1_000
+   */
+  closeGrace?: number
+  /** Receives events the extension sends with `client.emit`. */
+  onEvent?: (name: string, data: unknown) => void
+  /**
+   * Where diagnostic lines go.
+   * @default a line on stderr
+   */
+  log?: (line: string) => void
+}
+
+export interface ListenOptions {
+  /** @default process.stdin */
+  input?: Readable
+  /** @default process.stdout (guarded: console.log goes to stderr) */
+  output?: Writable
+  /** Launch arguments. @default process.argv.slice(2) */
+  argv?: readonly string[]
+  /**
+   * Exit the process once the browser hangs up and replies are flushed, even if timers are left.
+   * @default true when serving process stdio, false with other streams
+   */
+  exitOnClose?: boolean
+}
+
+/**
+ * A native messaging host: the handlers, and the means to serve them. Made by {@link defineHost}; its
+ * type (`typeof host`) is what `createClient<Host>` takes.
+ */
+export class NativeHost<Api extends object, Events extends EventMap = EventMap> implements ApiCarrier<Api> {
+  declare readonly '~api'?: Api
+  readonly handlers: Api
+  private readonly table
+  private session: Session | null = null
+  private transport: StdioTransport | null = null
+  private closing: Promise<void> | null = null
+  private caller: LaunchContext = { browser: 'unknown', argv: [] }
+  private readonly peerProxy: unknown
+
+  constructor(
+    handlers: Api,
+    private readonly options: HostOptions = {},
+  ) {
+    this.handlers = handlers
+    this.table = flattenHandlers(handlers, 'defineHost')
+    this.peerProxy = createCallProxy((path, args) => this.requireSession().call(path, args))
+  }
+
+  /** The launch context (who started the host); set once `listen()` has run. */
+  get launch(): LaunchContext {
+    return this.caller
+  }
+
+  /**
+   * Calls the extension's handlers (those given to `createClient(..., { handlers })`) from outside any call,
+   * e.g. from a timer or a file watcher. Type it with the extension's API: `host.peer<ExtensionApi>()`.
+   */
+  peer<PeerApi extends object>(options?: CallOptions): Remote<PeerApi> {
+    if (!options) return this.peerProxy as Remote<PeerApi>
+    return createCallProxy((path, args) => this.requireSession().call(path, args, options)) as Remote<PeerApi>
+  }
+
+  /** Sends an event to the extension (`client.on(name, fn)` receives it). Fire and forget. */
+  emit<K extends keyof Events & string>(name: K, data: Events[K]): void {
+    this.requireSession().emit(name, data)
+  }
+
+  /**
+   * Serves the browser on stdin/stdout (or the given streams). Resolves when the browser hangs up and every
+   * reply owed has been flushed; then, serving process stdio, the process exits (see `exitOnClose`).
+   *
+   * @example
+   * const host = defineHost({ ping: () => 'pong' })
+   * await host.listen()
+   */
+  async listen(io: ListenOptions = {}): Promise<void> {
+    if (this.session)
+      throw new Error('host.listen() was already called; a host serves one browser connection')
+    const o = this.options
+    const processStdio = io.output === undefined
+    const log = o.log ?? ((line: string) => void process.stderr.write(`${line}\n`))
+    const guard = processStdio ? guardStdout() : null
+    const input = io.input ?? process.stdin
+    const output = io.output ?? process.stdout
+    this.caller = parseLaunchContext(io.argv ?? process.argv.slice(2))
+    const name = o.name ?? (process.argv[1] ? basename(process.argv[1]) : 'host')
+    const transport = new StdioTransport(input, output, {
+      maxFrameIn: o.maxFrameIn ?? DEFAULT_MAX_FRAME_IN,
+      maxMessageBytes: o.maxMessageBytes ?? BROWSER_INBOUND_LIMIT,
+      write: guard ? (chunk) => guard.write(chunk) : undefined,
+      log,
+    })
+    let closed!: () => void
+    const whenClosed = new Promise<void>((resolve) => {
+      closed = resolve
+    })
+    const from = this.caller.origin ?? this.caller.extensionId
+    const session = new Session(transport, {
+      role: 'host',
+      peer: from ? `the extension (${from})` : 'the extension',
+      self: `host "${name}"`,
+      handlers: this.table,
+      codec: o.codec ?? superjsonCodec(),
+      timeout: o.timeout ?? DEFAULT_TIMEOUT,
+      streamWindow: o.streamWindow ?? DEFAULT_STREAM_WINDOW,
+      maxPendingCalls: o.maxPendingCalls ?? DEFAULT_MAX_PENDING_CALLS,
+      maxReassembledBytes: o.maxReassembledBytes ?? DEFAULT_MAX_REASSEMBLED_BYTES,
+      exposeStack: o.exposeStack ?? false,
+      impl: IMPL,
+      byteLength: Buffer.byteLength,
+      log,
+      context: (base): HostContext => ({
+        ...base,
+        caller: this.caller,
+        peer: this.peerProxy as Remote<unknown>,
+      }),
+      onEvent: o.onEvent,
+      onClose: () => closed(),
+    })
+    this.session = session
+    this.transport = transport
+    const onSignal = () => void this.close()
+    if (processStdio) {
+      process.once('SIGTERM', onSignal)
+      process.once('SIGINT', onSignal)
+    }
+    session.start()
+    await whenClosed
+    // The browser is gone (or we are closing): let streams run their `finally`, then flush what is owed.
+    await withDeadline(session.idle(), o.closeGrace ?? DEFAULT_CLOSE_GRACE)
+    await withDeadline(transport.flush(), o.closeGrace ?? DEFAULT_CLOSE_GRACE)
+    if (processStdio) {
+      process.off('SIGTERM', onSignal)
+      process.off('SIGINT', onSignal)
+    }
+    if (io.exitOnClose ?? processStdio) {
+      // Unref'd: a host with nothing left running exits on its own; one with timers still exits promptly.
+      setTimeout(() => process.exit(0), 20).unref()
+    }
+  }
+
+  /**
+   * Shuts down gracefully: running calls get `closeGrace` ms to finish, then are cancelled (their signals
+   * fire, stream generators' `finally` blocks run); replies are flushed and `listen()` resolves.
+   */
+  close(): Promise<void> {
+    if (this.closing) return this.closing
+    const session = this.session
+    if (!session) return Promise.resolve()
+    this.closing = (async () => {
+      const deadline = Date.now() + (this.options.closeGrace ?? DEFAULT_CLOSE_GRACE)
+      session.refuseCalls('the host is shutting down')
+      while (session.load.incoming > 0 && Date.now() < deadline) await sleep(10)
+      await withDeadline(this.transport!.flush(), Math.max(0, deadline - Date.now()))
+      session.close(new RpcError('CLOSED', 'the host is shutting down'))
+    })()
+    return this.closing
+  }
+
+  private requireSession(): Session {
+    if (!this.session) throw new Error('the host is not connected yet: call host.listen() first')
+    return this.session
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+function withDeadline(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  return Promise.race([
+    p.then(() => undefined),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms)
+    }),
+  ]).finally(() => clearTimeout(timer))
+}
+
+/**
+ * Defines a native messaging host from a table of handlers: functions (sync or async: a Promise on the
+ * client), async generators (an AsyncIterable on the client) and nested namespace objects. Export its
+ * type for the extension to `import type`; call `listen()` to serve the browser.
+ *
+ * @example
+ * export const host = defineHost({
+ *   add: (a: number, b: number) => a + b,
+ *   async *tail(file: string) { yield* lines(file) },
+ *   fs: { read: (p: string) => readFile(p) },
+ * })
+ * export type Host = typeof host
+ * host.listen()
+ */
+export function defineHost<Api extends object, Events extends EventMap = EventMap>(
+  handlers: Api,
+  options?: HostOptions,
+): NativeHost<Api, Events> {
+  return new NativeHost<Api, Events>(handlers, options)
+}

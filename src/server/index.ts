@@ -1,0 +1,14 @@
+export { type Codec, jsonCodec, superjsonCodec } from '../shared/codec.js'
+export { RPC_ERROR_CODES, RpcError, type RpcErrorCode } from '../shared/errors.js'
+export { PROTOCOL_VERSION } from '../shared/protocol.js'
+export type { BaseContext, CallOptions } from '../shared/session.js'
+export type { ApiOf, ContextualHandler, Remote, RemoteStream } from '../shared/types.js'
+export {
+  defineHost,
+  type HostContext,
+  type HostOptions,
+  type ListenOptions,
+  NativeHost,
+} from './defineHost.js'
+export { type LaunchContext, parseLaunchContext } from './launchContext.js'
+export { withContext } from './withContext.js'

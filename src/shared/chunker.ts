@@ -1,0 +1,96 @@
+/**
+ * Cuts the JSON text of an envelope too large for one message into pieces whose `chunk` envelopes each fit
+ * in `maxBytes` (the piece is embedded as a JSON string, so its escaping counts). Pieces never split a
+ * surrogate pair, so each piece is well-formed UTF-16 and survives a browser's JSON round trip.
+ */
+
+/** Room left in each chunk message for everything but the piece: `{"t":"chunk","k":…,"of":…,"id":…,"s":…,"d":…,"end":1}`. */
+export const CHUNK_OVERHEAD = 128
+
+export interface Piece {
+  /** The slice of the original text. */
+  text: string
+  /** `JSON.stringify(text)`, already computed while measuring. */
+  quoted: string
+}
+
+/**
+ * Yields pieces of `text`, in order. `byteLength` measures UTF-8 bytes (injected: Node has a fast native one).
+ *
+ * @example
+ * for (const p of cutPieces(json, 1 << 20, utf8Length)) send({ t: 'chunk', k, d: p.text })
+ */
+export function* cutPieces(
+  text: string,
+  maxBytes: number,
+  byteLength: (s: string) => number,
+): Generator<Piece> {
+  const budget = maxBytes - CHUNK_OVERHEAD
+  if (budget < 16)
+    throw new RangeError(`maxBytes ${maxBytes} is too small to carry chunks; use at least 1024`)
+  let pos = 0
+  while (pos < text.length) {
+    let take = Math.min(text.length - pos, budget)
+    for (;;) {
+      if (pos + take < text.length && isHighSurrogate(text.charCodeAt(pos + take - 1))) take--
+      const slice = text.slice(pos, pos + take)
+      const quoted = JSON.stringify(slice)
+      const bytes = quoted.length * 3 <= budget ? quoted.length : byteLength(quoted)
+      if (bytes <= budget) {
+        yield { text: slice, quoted }
+        pos += take
+        break
+      }
+      // Shrink in proportion to the overshoot, and by at least one unit so the loop always ends.
+      take = Math.max(1, Math.min(take - 1, Math.floor((take * budget) / bytes)))
+    }
+  }
+}
+
+function isHighSurrogate(c: number): boolean {
+  return c >= 0xd800 && c <= 0xdbff
+}
+
+/**
+ * Upper bound of the UTF-8 size of `JSON.stringify(v)`, or `Infinity` once it exceeds `budget`. Cheap: it
+ * counts 6 bytes for each string unit (the worst case, a `\u00XX` escape), so it never under-estimates.
+ */
+export function jsonSizeBound(v: unknown, budget: number): number {
+  let total = 0
+  const walk = (x: unknown, depth: number): boolean => {
+    if (total > budget || depth > 64) return false
+    switch (typeof x) {
+      case 'string':
+        total += x.length * 6 + 2
+        return total <= budget
+      case 'number':
+      case 'bigint':
+        total += 24
+        return true
+      case 'boolean':
+        total += 5
+        return true
+      case 'object': {
+        if (x === null) {
+          total += 4
+          return true
+        }
+        if (Array.isArray(x)) {
+          total += 2 + x.length
+          for (const e of x) if (!walk(e, depth + 1)) return false
+          return total <= budget
+        }
+        total += 2
+        for (const key in x) {
+          total += key.length * 6 + 4
+          if (!walk((x as Record<string, unknown>)[key], depth + 1)) return false
+        }
+        return total <= budget
+      }
+      default:
+        total += 4
+        return true
+    }
+  }
+  return walk(v, 0) ? total : Number.POSITIVE_INFINITY
+}

@@ -1,0 +1,37 @@
+/**
+ * Every limit nmrpc enforces, in one place. Options override the per-session ones; the defaults are
+ * documented on the options that take them.
+ */
+
+/** Largest message body a browser accepts from a native host (Chromium and Firefox): 1 MiB of JSON. */
+export const BROWSER_INBOUND_LIMIT = 1024 * 1024
+
+/** Largest message body Chromium sends to a native host (64 MiB). */
+export const BROWSER_OUTBOUND_LIMIT = 64 * 1024 * 1024
+
+/** Default largest single message either end sends before cutting it into chunks (1 MiB). */
+export const DEFAULT_MAX_MESSAGE_BYTES = BROWSER_INBOUND_LIMIT
+
+/** Default largest envelope reassembled from chunks, and the most held in partial reassembly at once. */
+export const DEFAULT_MAX_REASSEMBLED_BYTES = 256 * 1024 * 1024
+
+/** Default time a call may wait for its reply (for a stream: its first item), in ms. */
+export const DEFAULT_TIMEOUT = 30_000
+
+/** Default stream window: items a producer may send ahead of what the consumer has taken. */
+export const DEFAULT_STREAM_WINDOW = 16
+
+/** Default most calls one side may have waiting for replies at once. */
+export const DEFAULT_MAX_PENDING_CALLS = 65_536
+
+/** Most argument streams one call may carry. */
+export const MAX_STREAM_ARGS = 32
+
+/** Largest frame the host's stdin decoder accepts: what Chromium could ever send, plus slack. */
+export const DEFAULT_MAX_FRAME_IN = BROWSER_OUTBOUND_LIMIT
+
+/** Most chunked messages remembered as refused, so their later pieces are dropped quietly. */
+export const MAX_REFUSED_CHUNK_KEYS = 1024
+
+/** How long `host.close()` (and SIGTERM) lets in-flight calls finish before cancelling them, in ms. */
+export const DEFAULT_CLOSE_GRACE = 1_000

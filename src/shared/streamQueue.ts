@@ -1,0 +1,137 @@
+import { RpcError } from './errors.js'
+
+interface Waiter<T> {
+  resolve(r: IteratorResult<T>): void
+  reject(e: unknown): void
+}
+
+export interface StreamQueueHooks {
+  /** The consumer took `n` items: grant the producer `n` more. */
+  grant(n: number): void
+  /** The consumer stopped before the end (break, return, abort): tell the producer to stop. */
+  cancel(why: string): void
+}
+
+/**
+ * The consuming end of a stream: items from the wire are pushed in, `for await` takes them out. Holds at
+ * most `window` items (the producer may not send more than the credit it was given); credit goes back in
+ * batches of half a window, so a slow consumer keeps the producer's memory flat.
+ */
+export class StreamQueue<T> implements AsyncIterableIterator<T> {
+  private items: T[] = []
+  private head = 0
+  private waiter: Waiter<T> | null = null
+  private done = false
+  private error: unknown = null
+  private consumed = 0
+  /** Items the producer may still send without more credit. */
+  private outstanding: number
+
+  constructor(
+    private readonly window: number,
+    private readonly hooks: StreamQueueHooks,
+    private readonly label: string,
+  ) {
+    this.outstanding = window
+  }
+
+  get finished(): boolean {
+    return this.done
+  }
+
+  /** An item arrived. Returns false (and fails the stream) if the producer overran its credit. */
+  push(item: T): boolean {
+    if (this.done) return true
+    if (--this.outstanding < 0) {
+      this.fail(
+        new RpcError(
+          'PROTOCOL_ERROR',
+          `${this.label}: the producer sent more items than its credit of ${this.window}`,
+        ),
+      )
+      this.hooks.cancel('overrun')
+      return false
+    }
+    if (this.waiter) {
+      const w = this.waiter
+      this.waiter = null
+      this.taken()
+      w.resolve({ value: item, done: false })
+    } else this.items.push(item)
+    return true
+  }
+
+  end(): void {
+    if (this.done) return
+    this.done = true
+    this.flushWaiter()
+  }
+
+  fail(error: unknown): void {
+    if (this.done) return
+    this.done = true
+    this.error = error
+    this.flushWaiter()
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.head < this.items.length) {
+      const value = this.items[this.head]!
+      this.items[this.head++] = undefined as T
+      if (this.head === this.items.length) {
+        this.items = []
+        this.head = 0
+      }
+      this.taken()
+      return Promise.resolve({ value, done: false })
+    }
+    if (this.done) {
+      if (this.error !== null) {
+        const e = this.error
+        this.error = null // throw once; later next() calls report done, like a finished generator
+        return Promise.reject(e)
+      }
+      return Promise.resolve({ value: undefined, done: true })
+    }
+    if (this.waiter)
+      return Promise.reject(new TypeError(`${this.label}: next() called again before the last one settled`))
+    return new Promise((resolve, reject) => {
+      this.waiter = { resolve, reject }
+    })
+  }
+
+  return(): Promise<IteratorResult<T>> {
+    if (!this.done) {
+      this.done = true
+      this.items = []
+      this.head = 0
+      this.hooks.cancel('break')
+      this.flushWaiter()
+    }
+    return Promise.resolve({ value: undefined, done: true })
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this
+  }
+
+  private taken(): void {
+    this.consumed++
+    if (this.consumed * 2 >= this.window && !this.done) {
+      this.outstanding += this.consumed
+      this.hooks.grant(this.consumed)
+      this.consumed = 0
+    }
+  }
+
+  private flushWaiter(): void {
+    const w = this.waiter
+    if (!w) return
+    this.waiter = null
+    if (this.error !== null) {
+      const e = this.error
+      this.error = null
+      w.reject(e)
+    } else w.resolve({ value: undefined, done: true })
+  }
+}

@@ -1,0 +1,33 @@
+import type { RpcErrorCode } from './errors.js'
+
+/** Why a transport closed, in words the user can act on (the browser's own text where there is one). */
+export interface CloseInfo {
+  message: string
+  code?: RpcErrorCode
+}
+
+/** What a transport calls back into: the session. */
+export interface TransportSink {
+  /** One message arrived, already parsed from JSON (not yet validated). */
+  message(value: unknown): void
+  /** A message arrived that is not JSON; the stream is otherwise intact. */
+  invalid(problem: string): void
+  /** The transport is gone; called once. */
+  closed(info: CloseInfo): void
+  /** A `send` that returned false has been flushed; more may be sent. */
+  drain(): void
+}
+
+/**
+ * The narrow interface the session engine talks to. A `text` transport (stdio framing) takes the JSON the
+ * session already made; an `object` transport (a browser Port) takes the envelope and serialises it itself.
+ */
+export interface Transport {
+  readonly kind: 'text' | 'object'
+  /** Largest message body (bytes of UTF-8 JSON) this transport may send; bigger envelopes are chunked. */
+  readonly maxMessageBytes: number
+  start(sink: TransportSink): void
+  /** Sends one message. Returns false when the sender should wait for `drain` before more bulk data. */
+  send(message: string | object): boolean
+  close(): void
+}
