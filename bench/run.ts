@@ -12,12 +12,12 @@
  *   --profile                                       profile client and host (nmrpc unless --contenders) into bench/PROFILE.md
  */
 import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { DriverResult } from './driver'
-import { bundleBench } from './lib/bundle'
+import { bundleBench, installSnapshot } from './lib/bundle'
 import { machineHeader, renderReport, writeResults } from './lib/report'
 import { CONTENDERS, type ContenderName } from './lib/session'
 import type { WorkloadId } from './lib/workloads'
@@ -69,10 +69,6 @@ function runDriver(contender: ContenderName, workload: WorkloadId, nodeFlags: st
   })
 }
 
-function nmrpcBuilt(): boolean {
-  return ['client', 'server', 'node'].every((entry) => existsSync(join(root, 'dist', entry, 'index.js')))
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -92,9 +88,11 @@ async function main(): Promise<void> {
   const unknownContender = asked.find((c) => !CONTENDERS.includes(c))
   if (unknownContender)
     throw new Error(`--contenders: no contender "${unknownContender}"; use ${CONTENDERS.join(',')}.`)
+  mkdirSync(outDir, { recursive: true })
+  const built = installSnapshot(root, outDir)
   const notes: string[] = []
   const contenders = asked.filter((c) => {
-    if (c !== 'nmrpc' || nmrpcBuilt()) return true
+    if (c !== 'nmrpc' || built) return true
     notes.push('nmrpc was left out: dist/ has no client, server and node entries (run `npm run build`).')
     return false
   })
@@ -102,7 +100,6 @@ async function main(): Promise<void> {
   if (!Number.isInteger(reps) || reps < 1)
     throw new Error(`--reps: "${values.reps}" is not a whole number >= 1.`)
 
-  mkdirSync(outDir, { recursive: true })
   await bundleBench(join(root, 'bench'), outDir)
 
   if (values.profile) {

@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { build } from 'esbuild'
 
@@ -32,4 +32,31 @@ export async function bundleBench(benchDir: string, outDir: string): Promise<voi
     },
     logLevel: 'warning',
   })
+}
+
+/**
+ * Installs a copy of the built package as `outDir/node_modules/nmrpc` and makes `outDir` its own package
+ * scope, so the bundles import `nmrpc/*` the way an installed user would, and a concurrent `npm run build`
+ * (tsup cleans dist/ first) cannot pull the files out from under a run. Returns false when dist/ lacks an
+ * entry, so the caller can leave nmrpc out with a note. The copy keeps dist's layout, so the profiler can
+ * map it back to src/ through the original source maps.
+ *
+ * @example
+ * if (!installSnapshot(root, '.tmp/bench')) notes.push('nmrpc was left out')
+ */
+export function installSnapshot(root: string, outDir: string): boolean {
+  const entries = ['client', 'server', 'node'].map((entry) => join(root, 'dist', entry, 'index.js'))
+  if (!entries.every((file) => existsSync(file))) return false
+  const target = join(outDir, 'node_modules', 'nmrpc')
+  rmSync(target, { recursive: true, force: true })
+  mkdirSync(target, { recursive: true })
+  cpSync(join(root, 'dist'), join(target, 'dist'), { recursive: true })
+  cpSync(join(root, 'package.json'), join(target, 'package.json'))
+  // Without a package.json of its own, outDir would sit in nmrpc's scope and Node would resolve
+  // `nmrpc/*` by self-reference to the live dist/ instead of the copy.
+  writeFileSync(
+    join(outDir, 'package.json'),
+    '{ "name": "nmrpc-bench-run", "private": true, "type": "module" }\n',
+  )
+  return true
 }

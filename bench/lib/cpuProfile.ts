@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { SourceMap } from 'node:module'
-import { dirname, relative, resolve } from 'node:path'
+import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 /** The parts of a V8 `.cpuprofile` (as written by `node --cpu-prof`) that the summary reads. */
@@ -47,7 +47,10 @@ class SourceMapper {
   /** `line` and `column` are 0-based, as in call frames. Returns 'path:line' relative to the root. */
   map(url: string, line: number, column: number): string {
     if (!url.startsWith('file://')) return url ? `${url}:${line + 1}` : '(native)'
-    const file = fileURLToPath(url)
+    let file = fileURLToPath(url)
+    // The bench runs a copy of dist/ (see installSnapshot); its maps point at src/ from dist/'s place.
+    const copy = file.indexOf('/node_modules/nmrpc/dist/')
+    if (copy >= 0) file = join(this.root, file.slice(copy + '/node_modules/nmrpc/'.length))
     const map = this.load(file)
     const entry = map?.findEntry(line, column)
     if (entry && 'originalSource' in entry && entry.originalSource) {
