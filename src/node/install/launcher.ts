@@ -16,12 +16,18 @@ export function shQuote(s: string): string {
  * launcherScript('linux', 'com.acme.app', '/usr/bin/node', '/opt/acme/host.js')
  * // "#!/bin/sh\n...exec '/usr/bin/node' '/opt/acme/host.js' \"$@\"\n"
  */
-export function launcherScript(platform: Platform, name: string, nodePath: string, hostPath: string): string {
+export function launcherScript(
+  platform: Platform,
+  name: string,
+  nodePath: string,
+  hostPath: string,
+  nodeArgs: readonly string[] = [],
+): string {
   if (platform === 'win32') {
     return [
       '@echo off',
       `rem nmrpc launcher for native host ${name}; written by "nmrpc install", removed by "nmrpc uninstall".`,
-      `"${nodePath}" "${hostPath}" %*`,
+      [nodePath, ...nodeArgs, hostPath].map((a) => `"${a}"`).join(' ') + ' %*',
       '',
     ].join('\r\n')
   }
@@ -29,7 +35,7 @@ export function launcherScript(platform: Platform, name: string, nodePath: strin
     '#!/bin/sh',
     `# nmrpc launcher for native host ${name}; written by "nmrpc install", removed by "nmrpc uninstall".`,
     '# Browsers start hosts with their own PATH, so this names the node that ran the install.',
-    `exec ${shQuote(nodePath)} ${shQuote(hostPath)} "$@"`,
+    `exec ${[nodePath, ...nodeArgs, hostPath].map(shQuote).join(' ')} "$@"`,
     '',
   ].join('\n')
 }

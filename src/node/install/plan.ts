@@ -42,6 +42,8 @@ export interface InstallOptions {
   userDataDir?: string
   /** @default process.execPath (the node running the install) */
   node?: string
+  /** Arguments for node before the host file, e.g. `['--import', 'tsx']` to run a TypeScript host. */
+  nodeArgs?: readonly string[]
   description?: string
   /**
    * Folder for the launcher, the receipt and (Windows) the manifests.
@@ -133,6 +135,14 @@ export function planInstall(o: InstallOptions): InstallPlan {
   const node = o.node ?? process.execPath
   checkPath('Node', node, platform, cwd)
   if (o.dir !== undefined) checkPath('Install folder', o.dir, platform, cwd)
+  if (platform === 'win32') {
+    for (const a of o.nodeArgs ?? []) {
+      if (/[%!^&|<>"]/.test(a))
+        throw new UsageError(
+          `Node argument ${JSON.stringify(a)} contains a character cmd.exe misreads (%!^&|<>").`,
+        )
+    }
+  }
   const ids = parseExtensionIds(o.extensionIds)
   if (ids.origins.length === 0 && ids.geckoIds.length === 0) {
     throw new UsageError(
@@ -227,7 +237,7 @@ export function planInstall(o: InstallOptions): InstallPlan {
     kind: 'file',
     role: 'launcher',
     path: launcher,
-    content: launcherScript(platform, o.name, node, o.host),
+    content: launcherScript(platform, o.name, node, o.host, o.nodeArgs ?? []),
     mode: 0o755,
     browsers: all,
   })
