@@ -30,7 +30,8 @@ export function* cutPieces(
     throw new RangeError(`maxBytes ${maxBytes} is too small to carry chunks; use at least 1024`)
   let pos = 0
   while (pos < text.length) {
-    let take = Math.min(text.length - pos, budget)
+    // The quotes add 2; for text with nothing to escape (base64, most ASCII) the first guess fits exactly.
+    let take = Math.min(text.length - pos, budget - 2)
     for (;;) {
       if (pos + take < text.length && isHighSurrogate(text.charCodeAt(pos + take - 1))) take--
       const slice = text.slice(pos, pos + take)

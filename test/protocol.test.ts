@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { type Envelope, PROTOCOL_VERSION, parseEnvelope } from '../src/shared/protocol.js'
+import { Reassembler } from '../src/shared/reassembler.js'
+
+const doc = readFileSync(new URL('../PROTOCOL.md', import.meta.url), 'utf8')
+const examples = [...doc.matchAll(/```json\n([\s\S]*?)\n```/g)].map((m) => m[1]!)
+
+describe('PROTOCOL.md is true to the code', () => {
+  it('has examples', () => {
+    expect(examples.length).toBeGreaterThan(15)
+  })
+
+  it.each(examples)('accepts the example %s', (text) => {
+    const env = parseEnvelope(JSON.parse(text))
+    expect(env.t).toBeTypeOf('string')
+  })
+
+  it('shows every envelope kind', () => {
+    const kinds = new Set(examples.map((t) => (JSON.parse(t) as Envelope).t))
+    expect([...kinds].sort()).toEqual([
+      'call',
+      'cancel',
+      'chunk',
+      'credit',
+      'end',
+      'err',
+      'event',
+      'hello',
+      'next',
+      'ok',
+    ])
+  })
+
+  it('names the protocol version the code speaks', () => {
+    expect(doc).toMatch(new RegExp(`^# The nmrpc wire protocol, version ${PROTOCOL_VERSION}$`, 'm'))
+    const hello = examples.map((t) => JSON.parse(t)).find((e) => e.t === 'hello')
+    expect(hello.v).toBe(PROTOCOL_VERSION)
+  })
+
+  it('has chunk examples that reassemble into a valid envelope', () => {
+    const r = new Reassembler(1 << 20)
+    let out: unknown
+    for (const text of examples) {
+      const env = parseEnvelope(JSON.parse(text))
+      if (env.t !== 'chunk') continue
+      const res = r.add(env)
+      if (res.kind === 'complete') out = parseEnvelope(JSON.parse(res.text))
+    }
+    expect(out).toEqual({ t: 'ok', id: 7, r: 'aaaaaaaa' })
+  })
+
+  it('lists every error code the code has', async () => {
+    const { RPC_ERROR_CODES } = await import('../src/shared/errors.js')
+    for (const code of RPC_ERROR_CODES) expect(doc).toContain(`\`${code}\``)
+  })
+})
