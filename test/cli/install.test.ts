@@ -109,6 +109,7 @@ describe('planInstall on Windows', () => {
     ).toMatchInlineSnapshot(`
       "@echo off
       rem nmrpc launcher for native host com.acme.app; written by "nmrpc install", removed by "nmrpc uninstall".
+      cd /d "C:\\acme"
       "C:\\Program Files\\nodejs\\node.exe" "C:\\acme\\host.js" %*
       "
     `)
@@ -317,7 +318,7 @@ describe('install and uninstall on this machine (temp HOME)', () => {
     )
   })
 
-  it('runs the host through the sh launcher with the browser arguments, even with quotes and spaces in paths', () => {
+  it('runs the host through the sh launcher in its own folder with the browser arguments, quotes and spaces in paths too', () => {
     const home = tempHome()
     const dir = path.join(home, "it's a dir")
     execFileSync('mkdir', ['-p', dir])
@@ -325,8 +326,9 @@ describe('install and uninstall on this machine (temp HOME)', () => {
     writeFileSync(host, 'process.stdout.write(JSON.stringify([process.argv.slice(2), process.cwd()]))')
     const launcher = path.join(dir, 'launcher.sh')
     writeFileSync(launcher, launcherScript('linux', 'a.b', process.execPath, host), { mode: 0o755 })
+    // Started from elsewhere with an empty PATH, as a browser might: the launcher finds node and the host's folder.
     const out = execFileSync(launcher, ['chrome-extension://x/', '--parent-window=0'], {
-      cwd: dir,
+      cwd: home,
       env: { PATH: '' },
     })
     expect(JSON.parse(String(out))).toEqual([['chrome-extension://x/', '--parent-window=0'], dir])

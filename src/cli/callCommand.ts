@@ -1,0 +1,108 @@
+import { inspect } from 'node:util'
+import { createClient, RpcError } from '../client/index.js'
+import { UsageError } from '../node/install/errors.js'
+import { parseExtensionIds } from '../node/install/names.js'
+import { spawnHost } from '../node/spawnHost.js'
+import { type Io, parseCommandArgs } from './args.js'
+import { HELP } from './help.js'
+import { resolveHost } from './resolveHost.js'
+
+/** `nmrpc call`: see HELP.call. Returns 0 on success, 1 when the call failed. */
+export async function callCommand(argv: string[], io: Io): Promise<number> {
+  const { values: v, positionals } = parseCommandArgs(
+    'call',
+    argv,
+    {
+      browser: { type: 'string' },
+      'extension-id': { type: 'string' },
+      timeout: { type: 'string' },
+      verbose: { type: 'boolean' },
+    },
+    true,
+  )
+  if (v.help) {
+    io.out(HELP.call)
+    return 0
+  }
+  const [target, method, ...rawArgs] = positionals
+  if (!target || !method)
+    throw new UsageError('nmrpc call needs <host> and <method.path>. See: nmrpc call --help')
+  const args = rawArgs.map((a, i) => {
+    try {
+      return JSON.parse(a) as unknown
+    } catch {
+      throw new UsageError(
+        `Argument ${i + 1} (${a}) is not JSON. Strings need JSON quotes, inside shell quotes: '${JSON.stringify(a)}'.`,
+      )
+    }
+  })
+  const timeout = v.timeout === undefined ? 30_000 : Number(v.timeout)
+  if (!Number.isFinite(timeout) || timeout <= 0)
+    throw new UsageError(`--timeout ${v.timeout} is not a number of milliseconds.`)
+  if (v.browser !== undefined && v.browser !== 'chromium' && v.browser !== 'firefox') {
+    throw new UsageError(`--browser ${v.browser} is not "chromium" or "firefox" (the argv to imitate).`)
+  }
+
+  const host = resolveHost(target)
+  const browser = (v.browser as 'chromium' | 'firefox' | undefined) ?? host.browser
+  const given = v['extension-id'] ? parseExtensionIds([v['extension-id']]) : undefined
+  const origin = given?.origins[0] ?? (browser === 'chromium' ? host.caller : undefined)
+  const extensionId = given?.geckoIds[0] ?? (browser === 'firefox' ? host.caller : undefined)
+  const factory = spawnHost(host.command, host.args, {
+    browser,
+    // Quiet by default: a failure's message already quotes the end of the host's stderr.
+    stderr: v.verbose ? 'inherit' : 'pipe',
+    hostName: host.label,
+    ...(origin ? { origin } : {}),
+    ...(extensionId ? { extensionId } : {}),
+    ...(host.manifestPath ? { manifestPath: host.manifestPath } : {}),
+  })
+  const client = createClient<unknown>(factory, { timeout })
+  try {
+    let fn: unknown = client.call
+    for (const part of method.split('.')) fn = (fn as Record<string, unknown>)[part]
+    if (typeof fn !== 'function')
+      throw new UsageError(`${method} is not a method path like "ping" or "fs.read".`)
+    const value: unknown = await (fn as (...a: unknown[]) => unknown)(...args)
+    if (isAsyncIterable(value)) {
+      for await (const item of value) io.out(`${format(item)}\n`)
+    } else io.out(`${format(value)}\n`)
+    return 0
+  } catch (e) {
+    if (e instanceof UsageError) throw e
+    if (e instanceof RpcError) {
+      const name = e.name !== 'RpcError' && e.name !== 'Error' ? `${e.name}: ` : ''
+      io.err(`nmrpc call ${method}: ${name}${e.message} [${e.code}]\n`)
+      return 1
+    }
+    throw e
+  } finally {
+    client.close()
+  }
+}
+
+function isAsyncIterable(v: unknown): v is AsyncIterable<unknown> {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function'
+  )
+}
+
+/** JSON when the value is plain JSON; else Node's inspect (Dates, Maps, BigInts, bytes survive the codec). */
+function format(v: unknown): string {
+  return isPlainJson(v, 0)
+    ? JSON.stringify(v)
+    : inspect(v, { depth: 8, breakLength: Number.POSITIVE_INFINITY })
+}
+
+function isPlainJson(v: unknown, depth: number): boolean {
+  if (depth > 64) return false
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return true
+  if (typeof v === 'number') return Number.isFinite(v)
+  if (Array.isArray(v)) return v.every((x) => isPlainJson(x, depth + 1))
+  if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    return Object.values(v as object).every((x) => x !== undefined && isPlainJson(x, depth + 1))
+  }
+  return false
+}

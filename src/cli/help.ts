@@ -1,0 +1,96 @@
+/** The --help texts, with examples. Kept together so they read as one manual (docs/CLI.md is the long form). */
+export const HELP = {
+  main: `nmrpc: register, check and call nmrpc native messaging hosts
+
+Usage: nmrpc <command> [options]
+
+Commands:
+  install     register a host for your browsers (launcher + manifests, or registry keys on Windows)
+  uninstall   remove exactly what install wrote
+  doctor      check a host the way each browser will meet it, and start it
+  call        start a host like a browser and call one of its methods
+
+Run "nmrpc <command> --help" for a command's options and examples.
+  --version   print the nmrpc version
+`,
+  install: `Usage: nmrpc install --name <host.name> --host <abs path to host.js> --extension-id <id>... [options]
+
+Writes a launcher that runs your host with this node, and a host manifest for each chosen browser.
+Safe to run again: unchanged files are left alone.
+
+Options:
+  --name NAME             host name, as passed to runtime.connectNative (lowercase letters, digits, _ and .)
+  --host PATH             absolute path of the host's entry file (the one calling host.listen())
+  --extension-id ID       allowed extension, repeatable: a Chromium id (32 letters a-p) or a Firefox add-on id
+  --browser ID            repeatable or comma-separated (default: every installed browser):
+                          chrome chrome-beta chrome-dev chrome-canary chromium edge edge-beta edge-dev
+                          edge-canary brave brave-beta brave-nightly vivaldi opera firefox firefox-flatpak
+                          librewolf waterfox thunderbird tor-browser
+  --scope user|system     for this user (default) or all users (needs root / Administrator)
+  --user-data-dir DIR     for a Chromium started with --user-data-dir DIR (manifest in DIR/NativeMessagingHosts)
+  --node PATH             node binary the launcher runs (default: the node running this command)
+  --node-arg ARG          argument for node before the host file, repeatable (e.g. --node-arg=--import=tsx)
+  --dir DIR               where the launcher and receipt go (default: a per-user or system nmrpc folder)
+  --description TEXT      manifest description
+  --dry-run               print what would be written, write nothing
+  --json                  print the result as JSON
+
+Examples:
+  nmrpc install --name com.acme.app --host "$PWD/dist/host.js" --extension-id knldjmfmopnpolahpmmgbagdohdnhkik
+  nmrpc install --name com.acme.app --host /opt/acme/host.js --extension-id app@acme.com --browser firefox,thunderbird
+  nmrpc install --name com.acme.app --host /opt/acme/host.js --extension-id <id> --user-data-dir /tmp/profile
+  sudo nmrpc install --scope system --name com.acme.app --host /opt/acme/host.js --extension-id <id> --dry-run
+`,
+  uninstall: `Usage: nmrpc uninstall --name <host.name> [--scope user|system] [--dir DIR] [--dry-run] [--json]
+
+Removes the launcher, manifests and registry keys that install wrote for this host (as listed in its
+receipt), and the folders it created if they are empty. A manifest changed since is kept.
+
+Examples:
+  nmrpc uninstall --name com.acme.app
+  nmrpc uninstall --name com.acme.app --scope system --dry-run
+`,
+  doctor: `Usage: nmrpc doctor --name <host.name> [--extension-id ID]... [--browser ID]... [options]
+
+For each browser, finds the manifest it would read (in its own search order), checks it, then starts the
+host exactly as the browser would and exchanges the nmrpc hello. Every problem comes with a fix.
+Exit status: 0 when no problem was found, 1 otherwise, 2 for a usage mistake.
+
+Options:
+  --name NAME             host name to check
+  --extension-id ID       extension that must be allowed (repeatable); also used as the caller
+  --browser ID            browsers to check (default: installed ones; see nmrpc install --help)
+  --user-data-dir DIR     also check a Chromium profile started with --user-data-dir DIR
+  --no-start              check manifests only; do not start the host
+  --timeout MS            how long the host may take to answer (default 5000)
+  --json                  print the report as JSON
+
+Examples:
+  nmrpc doctor --name com.acme.app
+  nmrpc doctor --name com.acme.app --browser firefox --extension-id app@acme.com --json
+`,
+  call: `Usage: nmrpc call <host> <method.path> [json args...] [options]
+
+Starts the host as a browser would, calls one method and prints the result as JSON (a stream prints one
+item per line). Errors go to stderr with exit status 1.
+
+<host> is one of:
+  a registered host name   com.acme.app (its manifest is looked up like the browsers do)
+  a manifest file          ~/.mozilla/native-messaging-hosts/com.acme.app.json
+  a command                "./dist/host.js" or "node --enable-source-maps dist/host.js" (one quoted word)
+
+Each argument is JSON: numbers, true, null, "quoted strings" (quote them for the shell too), objects.
+
+Options:
+  --browser chromium|firefox   which browser's argv to imitate (default: from the manifest, else chromium)
+  --extension-id ID            the caller (origin or add-on id) the host sees
+  --timeout MS                 call timeout (default 30000)
+  --verbose                    show the host's stderr as it runs (failures quote its end anyway)
+
+Examples:
+  nmrpc call com.acme.app ping
+  nmrpc call ./dist/host.js math.add 1 2
+  nmrpc call "node dist/host.js" fs.read '"/etc/hosts"'
+  nmrpc call com.acme.app count 5          # prints 0 1 2 3 4, one per line
+`,
+}
