@@ -1,0 +1,75 @@
+import type { CloseInfo, Transport, TransportSink } from '../src/shared/transport.js'
+
+/**
+ * Two connected in-memory transports, for testing the session engine without processes. Messages are
+ * serialised to JSON and delivered in a later microtask, in order; `hold()` stops delivery until `release()`.
+ */
+export function memoryPair(options: { kind?: 'text' | 'object'; maxMessageBytes?: number } = {}) {
+  const kind = options.kind ?? 'text'
+  const max = options.maxMessageBytes ?? 1024 * 1024
+  const sent: Array<{ from: 'a' | 'b'; text: string }> = []
+  let held = false
+  const queue: Array<() => void> = []
+  const flush = () => {
+    while (!held && queue.length) queue.shift()!()
+  }
+  const make = (name: 'a' | 'b') => {
+    let sink: TransportSink | null = null
+    let closed = false
+    const t: Transport & {
+      sink(): TransportSink | null
+      peer?: ReturnType<typeof make>
+      closeWith(info: CloseInfo): void
+    } = {
+      kind,
+      maxMessageBytes: max,
+      start(s) {
+        sink = s
+      },
+      send(message) {
+        if (closed) return true
+        const text = typeof message === 'string' ? message : JSON.stringify(message)
+        if (Buffer.byteLength(text) > max)
+          throw new Error(`memoryPair: a ${Buffer.byteLength(text)}-byte message exceeds ${max}`)
+        sent.push({ from: name, text })
+        const peer = t.peer!
+        queue.push(() => {
+          if (!closed) peer.sink()?.message(JSON.parse(text))
+        })
+        queueMicrotask(flush)
+        return true
+      },
+      close() {
+        if (closed) return
+        closed = true
+        queueMicrotask(() => t.peer!.closeWith({ message: `${name} closed` }))
+      },
+      sink: () => sink,
+      closeWith(info) {
+        closed = true
+        sink?.closed(info)
+      },
+    }
+    return t
+  }
+  const a = make('a')
+  const b = make('b')
+  a.peer = b
+  b.peer = a
+  return {
+    a,
+    b,
+    sent,
+    hold() {
+      held = true
+    },
+    release() {
+      held = false
+      flush()
+    },
+    /** Delivers a raw value to `to`'s session as if the other side had sent it. */
+    inject(to: 'a' | 'b', value: unknown) {
+      ;(to === 'a' ? a : b).sink()?.message(value)
+    },
+  }
+}

@@ -1,0 +1,263 @@
+import { describe, expect, expectTypeOf, it } from 'vitest'
+import { superjsonCodec } from '../src/shared/codec.js'
+import { RpcError } from '../src/shared/errors.js'
+import { flattenHandlers } from '../src/shared/handlers.js'
+import { type BaseContext, Session, type SessionOptions } from '../src/shared/session.js'
+import { utf8Length } from '../src/shared/utf8.js'
+import { withContext } from '../src/shared/withContext.js'
+import { memoryPair } from './memoryTransport.js'
+
+function options(
+  role: 'client' | 'host',
+  over: Partial<SessionOptions> = {},
+  logs: string[] = [],
+): SessionOptions {
+  return {
+    role,
+    peer: role === 'client' ? 'host "test"' : 'the extension',
+    self: role === 'client' ? 'the extension' : 'host "test"',
+    handlers: undefined,
+    codec: superjsonCodec(),
+    timeout: 5_000,
+    streamWindow: 16,
+    maxPendingCalls: 1_000,
+    maxReassembledBytes: 1 << 24,
+    exposeStack: false,
+    impl: 'nmrpc/test',
+    byteLength: utf8Length,
+    log: (l) => logs.push(l),
+    context: (base: BaseContext) => base,
+    ...over,
+  }
+}
+
+function connect(
+  hostHandlers: object,
+  over: {
+    client?: Partial<SessionOptions>
+    host?: Partial<SessionOptions>
+    kind?: 'text' | 'object'
+    max?: number
+  } = {},
+) {
+  const pair = memoryPair({ kind: over.kind, maxMessageBytes: over.max })
+  const logs: string[] = []
+  const client = new Session(pair.a, options('client', over.client, logs))
+  const host = new Session(
+    pair.b,
+    options('host', { handlers: flattenHandlers(hostHandlers), ...over.host }, logs),
+  )
+  host.start()
+  client.start()
+  return { pair, client, host, logs }
+}
+
+describe('session engine', () => {
+  it('correlates concurrent calls and leaves nothing pending', async () => {
+    const { client, host } = connect({
+      add: (a: number, b: number) => a + b,
+      slowAdd: async (a: number) => a,
+    })
+    const results = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => client.call(i % 2 ? 'add' : 'slowAdd', [i, 1])),
+    )
+    expect(results).toEqual(Array.from({ length: 100 }, (_, i) => (i % 2 ? i + 1 : i)))
+    expect(client.load).toEqual({ pending: 0, incoming: 0, reassemblyBytes: 0 })
+    expect(host.load).toEqual({ pending: 0, incoming: 0, reassemblyBytes: 0 })
+  })
+
+  it('lets the host call the extension, during a call and outside any call', async () => {
+    const pair = memoryPair()
+    const client = new Session(
+      pair.a,
+      options('client', { handlers: flattenHandlers({ ui: { confirm: (q: string) => `yes to ${q}` } }) }),
+    )
+    let hostSession!: Session
+    const host = new Session(
+      pair.b,
+      options('host', {
+        handlers: flattenHandlers({
+          ask: withContext(
+            async (
+              ctx: BaseContext & { peer: (p: string, a: unknown[]) => PromiseLike<unknown> },
+              q: string,
+            ) => ctx.peer('ui.confirm', [q]),
+          ),
+        }),
+        context: (base) => ({ ...base, peer: (p: string, a: unknown[]) => hostSession.call(p, a) }),
+      }),
+    )
+    hostSession = host
+    host.start()
+    client.start()
+    expect(await client.call('ask', ['unlock'])).toBe('yes to unlock')
+    expect(await host.call('ui.confirm', ['outside'])).toBe('yes to outside')
+    await expect(host.call('ui.nope', [])).rejects.toMatchObject({ code: 'NOT_FOUND' })
+  })
+
+  it('delivers events both ways with codec types intact', async () => {
+    const got: unknown[] = []
+    const { client, host } = connect(
+      {},
+      {
+        client: { onEvent: (n, d) => got.push(['c', n, d]) },
+        host: { onEvent: (n, d) => got.push(['h', n, d]) },
+      },
+    )
+    host.emit('vaultLocked', { at: new Date(1) })
+    client.emit('focus', new Set([1]))
+    await new Promise((r) => setTimeout(r, 10))
+    expect(got).toEqual([
+      ['c', 'vaultLocked', { at: new Date(1) }],
+      ['h', 'focus', new Set([1])],
+    ])
+  })
+
+  it('fails every call with both versions named when the host speaks another protocol', async () => {
+    const pair = memoryPair()
+    const client = new Session(pair.a, options('client'))
+    pair.b.start({ message() {}, invalid() {}, closed() {}, drain() {} })
+    client.start()
+    const p = client.call('ping', [])
+    pair.b.send(JSON.stringify({ t: 'hello', v: 2, impl: 'nmrpc/9.0.0' }))
+    await expect(p).rejects.toMatchObject({ code: 'VERSION_MISMATCH' })
+    await expect(p).rejects.toThrow(
+      'the host speaks nmrpc protocol 2 (nmrpc/9.0.0) and the extension speaks protocol 1 (nmrpc/test); install the same major version of nmrpc on both sides',
+    )
+    await expect(client.call('ping', [])).rejects.toMatchObject({ code: 'VERSION_MISMATCH' })
+  })
+
+  it('answers calls from an extension of another protocol version with VERSION_MISMATCH', async () => {
+    const pair = memoryPair()
+    const host = new Session(pair.b, options('host', { handlers: flattenHandlers({ ping: () => 'pong' }) }))
+    const got: unknown[] = []
+    pair.a.start({ message: (m) => got.push(m), invalid() {}, closed() {}, drain() {} })
+    host.start()
+    pair.a.send(JSON.stringify({ t: 'hello', v: 7 }))
+    pair.a.send(JSON.stringify({ t: 'call', id: 1, p: 'ping', a: [] }))
+    await new Promise((r) => setTimeout(r, 10))
+    expect(got[0]).toEqual({ t: 'hello', v: 1, impl: 'nmrpc/test' })
+    expect(got[1]).toMatchObject({ t: 'err', id: 1, e: { code: 'VERSION_MISMATCH' } })
+  })
+
+  it('replies PROTOCOL_ERROR to a malformed call that has an id, logs the rest, and keeps going', async () => {
+    const { pair, client, logs } = connect({ ping: () => 'pong' })
+    const got: unknown[] = []
+    const sink = pair.a.sink()!
+    const orig = sink.message.bind(sink)
+    sink.message = (m) => {
+      got.push(m)
+      orig(m)
+    }
+    pair.inject('b', { t: 'call', id: 99, p: '', a: [] })
+    pair.inject('b', 'not an object')
+    pair.inject('b', { t: 'warp', id: 3 })
+    await new Promise((r) => setTimeout(r, 10))
+    expect(got).toContainEqual({
+      t: 'err',
+      id: 99,
+      e: {
+        name: 'RpcError',
+        code: 'PROTOCOL_ERROR',
+        message:
+          'the extension sent an invalid message: "call" needs a method path "p" of 1 to 1024 characters, got ""',
+      },
+    })
+    expect(logs).toContain(
+      'nmrpc: the extension sent an invalid message: a message must be a JSON object, got "not an object"',
+    )
+    expect(logs.some((l) => l.includes('unknown envelope kind "warp"'))).toBe(true)
+    expect(await client.call('ping', [])).toBe('pong')
+  })
+
+  it('fails a stream whose producer overruns its credit', async () => {
+    const pair = memoryPair()
+    const client = new Session(pair.a, options('client'))
+    pair.b.start({ message() {}, invalid() {}, closed() {}, drain() {} })
+    client.start()
+    const call = client.call('s', [], { window: 2 })
+    for (let i = 0; i < 3; i++) pair.inject('a', { t: 'next', id: 1, r: i })
+    const seen: unknown[] = []
+    await expect(
+      (async () => {
+        for await (const x of call) seen.push(x)
+      })(),
+    ).rejects.toMatchObject({
+      code: 'PROTOCOL_ERROR',
+      message: 'stream "s": the producer sent more items than its credit of 2',
+    })
+    expect(pair.sent.some((m) => m.text.includes('"t":"cancel"'))).toBe(true)
+  })
+
+  it('keeps stream items in order when some are chunked, and interleaves a small call', async () => {
+    const big = (i: number) => `${i}:${'x'.repeat(i % 3 === 0 ? 9_000 : 10)}`
+    const { client } = connect(
+      {
+        async *items() {
+          for (let i = 0; i < 30; i++) yield big(i)
+        },
+        ping: () => 'pong',
+      },
+      { max: 2048 },
+    )
+    const got: string[] = []
+    let pong: unknown
+    for await (const s of client.call('items', []) as AsyncIterable<string>) {
+      got.push(s)
+      if (got.length === 2) pong = await client.call('ping', [])
+    }
+    expect(got).toEqual(Array.from({ length: 30 }, (_, i) => big(i)))
+    expect(pong).toBe('pong')
+  })
+
+  it('chunks over an object transport too (a browser Port)', async () => {
+    const { client, pair } = connect({ echo: (s: string) => s }, { kind: 'object', max: 4096 })
+    const s = '€'.repeat(20_000)
+    expect(await client.call('echo', [s])).toBe(s)
+    expect(pair.sent.filter((m) => m.text.startsWith('{"t":"chunk"')).length).toBeGreaterThan(10)
+  })
+
+  it('rejects past maxPendingCalls with LIMIT_EXCEEDED and a clear message', async () => {
+    const { client, pair } = connect({ ping: () => 'pong' }, { client: { maxPendingCalls: 2 } })
+    pair.hold()
+    const a = client.call('ping', [])
+    const b = client.call('ping', [])
+    await expect(client.call('ping', [])).rejects.toThrow(
+      'Call to "ping" refused: 2 calls to host "test" are already waiting (maxPendingCalls 2); wait for some to finish or raise maxPendingCalls',
+    )
+    pair.release()
+    expect(await Promise.all([a, b])).toEqual(['pong', 'pong'])
+  })
+
+  it("on close: rejects pending calls, fires running handlers' signals, frees everything", async () => {
+    let signal: AbortSignal | undefined
+    const { client, host } = connect({
+      wait: withContext((ctx: BaseContext) => {
+        signal = ctx.signal
+        return new Promise(() => {})
+      }),
+    })
+    const p = client.call('wait', [])
+    await new Promise((r) => setTimeout(r, 10))
+    client.close(new RpcError('CLOSED', 'bye'))
+    await expect(p).rejects.toMatchObject({ code: 'CLOSED', message: 'Call to "wait" failed: bye' })
+    await new Promise((r) => setTimeout(r, 10))
+    expect(signal?.aborted).toBe(true)
+    expect(host.load.incoming).toBe(0)
+    expect(client.load.pending).toBe(0)
+  })
+
+  it('ignores a second call reusing a running id and says so', async () => {
+    const { pair, logs } = connect({ wait: () => new Promise(() => {}) })
+    pair.inject('b', { t: 'call', id: 5, p: 'wait', a: [] })
+    pair.inject('b', { t: 'call', id: 5, p: 'wait', a: [] })
+    expect(logs).toContain(
+      'nmrpc: the extension reused call id 5 while that call is still running; ignored the second',
+    )
+  })
+
+  it('types withContext handlers', () => {
+    const h = withContext((_ctx: BaseContext, a: number) => a)
+    expectTypeOf(h).parameters.toEqualTypeOf<[BaseContext, number]>()
+  })
+})
