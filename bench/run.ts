@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { DriverResult } from './driver'
 import { bundleBench, installSnapshot } from './lib/bundle'
-import { machineHeader, renderReport, writeResults } from './lib/report'
+import { machineHeader, type RepResult, renderReport, writeResults } from './lib/report'
 import { CONTENDERS, type ContenderName } from './lib/session'
 import type { WorkloadId } from './lib/workloads'
 import { profileContenders } from './profile'
@@ -110,13 +110,13 @@ async function main(): Promise<void> {
 
   const header = machineHeader(root)
   process.stderr.write(`${header.join('\n')}\n`)
-  const results: DriverResult[] = []
+  const results: RepResult[] = []
   const began = Date.now()
   for (let rep = 1; rep <= reps; rep++) {
     for (const workload of workloads) {
       for (const contender of contenders) {
         const result = await runDriver(contender, workload)
-        results.push(result)
+        results.push({ ...result, rep })
         const shown = result.error
           ? `ERROR ${result.error.split('\n')[0]}`
           : Object.entries(result.metrics)

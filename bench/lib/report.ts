@@ -47,13 +47,16 @@ export function machineHeader(root: string): string[] {
   ]
 }
 
+/** One driver's answer and the repetition it belongs to (ratios pair runs of the same repetition). */
+export type RepResult = DriverResult & { rep: number }
+
 interface ReportInput {
   header: string[]
   command: string
   reps: number
   workloads: WorkloadId[]
   contenders: ContenderName[]
-  results: DriverResult[]
+  results: RepResult[]
   notes: string[]
   seconds: number
 }
@@ -75,8 +78,28 @@ function cellOf(input: ReportInput, workload: WorkloadId, contender: ContenderNa
   return cell
 }
 
-function ratioText(value: number, base: number): string {
-  return `${(value / base).toFixed(2)}x`
+/**
+ * Ratios of one contender to raw, paired by repetition: raw and the contender ran back to back in each
+ * repetition, so their ratio cancels most of the drift that other work on the machine causes, where a
+ * ratio of medians would not.
+ */
+function pairedRatio(input: ReportInput, workload: WorkloadId, contender: ContenderName, key: string) {
+  const ratios: number[] = []
+  for (let rep = 1; rep <= input.reps; rep++) {
+    const at = (c: ContenderName) =>
+      input.results.find((r) => r.rep === rep && r.workload === workload && r.contender === c && !r.error)
+        ?.metrics[key]
+    const value = at(contender)
+    const base = at('raw')
+    if (value !== undefined && base) ratios.push(value / base)
+  }
+  return ratios.length ? summarize(ratios) : undefined
+}
+
+function ratioText(summary: Summary | undefined): string {
+  if (!summary) return '-'
+  const { median, min, max } = summary
+  return `${median.toFixed(2)}x (${min.toFixed(2)}-${max.toFixed(2)})`
 }
 
 /**
@@ -93,6 +116,9 @@ export function renderReport(input: ReportInput): string {
   lines.push(...input.header)
   lines.push(
     `- command: \`${input.command}\` (${input.reps} repetitions, ${Math.round(input.seconds)} s)`,
+    `- load average at the end ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
     '',
   )
   lines.push('### Medians (min-max) over the repetitions')
@@ -127,17 +153,14 @@ export function renderReport(input: ReportInput): string {
 
   const others = contenders.filter((c) => c !== 'raw')
   if (contenders.includes('raw') && others.length) {
-    lines.push('', '### Ratio to raw framing (medians; ↑ more is better, ↓ less is better)', '')
+    lines.push('', '### Ratio to raw framing, paired per repetition: median (min-max)', '')
+    lines.push('↑: above 1 is better than raw; ↓: below 1 is better than raw.', '')
     lines.push(`| workload | metric | ${others.map((c) => LABELS[c]).join(' | ')} |`)
     lines.push(`|---|---|${others.map(() => '---:').join('|')}|`)
     for (const workload of workloads) {
       const info = WORKLOAD_INFO[workload]
       for (const metric of info.metrics.filter((m) => m.ratio)) {
-        const base = cellOf(input, workload, 'raw', metric.key).summary?.median
-        const cells = others.map((c) => {
-          const value = cellOf(input, workload, c, metric.key).summary?.median
-          return base && value !== undefined ? ratioText(value, base) : '-'
-        })
+        const cells = others.map((c) => ratioText(pairedRatio(input, workload, c, metric.key)))
         const arrow = metric.better === 'higher' ? '↑' : '↓'
         lines.push(`| ${info.title} | ${metric.label} ${arrow} | ${cells.join(' | ')} |`)
       }
@@ -170,6 +193,7 @@ function renderTargets(input: ReportInput): string[] {
     out.push(`- ${ok(value) ? 'MET' : 'MISSED'}: ${what} = ${fmt(value)} (target ${goal})`)
   }
   const ratio = (w: WorkloadId, key: string, other: ContenderName = 'raw') => {
+    if (other === 'raw') return pairedRatio(input, w, 'nmrpc', key)?.median
     const a = median(w, 'nmrpc', key)
     const b = median(w, other, key)
     return a !== undefined && b ? a / b : undefined
