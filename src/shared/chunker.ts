@@ -66,7 +66,9 @@ export function jsonSizeBound(v: unknown, budget: number): number {
         return total <= budget
       case 'number':
       case 'bigint':
-        total += 24
+        // The longest a double prints is 25 characters: -0.0000010005749254156202 (fixed notation down
+        // to 1e-6, 17 significant digits); exponent forms top out at 24 (-2.2250738585072014e-308).
+        total += 25
         return true
       case 'boolean':
         total += 5
