@@ -58,7 +58,23 @@ export async function callCommand(argv: string[], io: Io): Promise<number> {
     ...(host.manifestPath ? { manifestPath: host.manifestPath } : {}),
   })
   const client = createClient<unknown>(factory, { timeout })
+  let helloTimer: NodeJS.Timeout | undefined
   try {
+    // A host that never says hello (not nmrpc, or stuck starting) should fail fast, not after the call timeout.
+    const silent = new Promise<never>((_, reject) => {
+      helloTimer = setTimeout(
+        () =>
+          reject(
+            new RpcError(
+              'TIMEOUT',
+              `host ${host.label} did not answer the nmrpc hello within 10 s; run nmrpc doctor to see why`,
+            ),
+          ),
+        Math.min(10_000, timeout),
+      )
+    })
+    await Promise.race([client.connect(), silent])
+    clearTimeout(helloTimer)
     let fn: unknown = client.call
     for (const part of method.split('.')) fn = (fn as Record<string, unknown>)[part]
     if (typeof fn !== 'function')
@@ -77,6 +93,7 @@ export async function callCommand(argv: string[], io: Io): Promise<number> {
     }
     throw e
   } finally {
+    clearTimeout(helloTimer)
     client.close()
   }
 }

@@ -89,7 +89,8 @@ function fromManifest(file: string): HostTarget {
     args: [],
     browser: firefox ? 'firefox' : 'chromium',
     manifestPath: file,
-    label: file,
+    // Name the host as the extension would: by its registered name.
+    label: typeof m.name === 'string' ? m.name : path.basename(file, '.json'),
   }
   if (caller) t.caller = caller
   return t
