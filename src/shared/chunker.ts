@@ -95,5 +95,6 @@ export function jsonSizeBound(v: unknown, budget: number): number {
         return true
     }
   }
-  return walk(v, 0) ? total : Number.POSITIVE_INFINITY
+  // A lone scalar is added without a check inside the walk; the final one keeps the contract for it too.
+  return walk(v, 0) && total <= budget ? total : Number.POSITIVE_INFINITY
 }

@@ -254,6 +254,20 @@ describe('jsonSizeBound', () => {
     )
   })
 
+  it('with any budget: Infinity, or a bound within the budget and at least the real size (property)', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.jsonValue(), jsonWithNastyStrings), fc.nat(2000), (v, budget) => {
+        const actual = bytes(JSON.stringify(v))
+        const bound = jsonSizeBound(v, budget)
+        if (bound !== Number.POSITIVE_INFINITY) {
+          expect(bound).toBeLessThanOrEqual(budget)
+          expect(bound).toBeGreaterThanOrEqual(actual)
+        } else expect(jsonSizeBound(v, Number.MAX_SAFE_INTEGER)).toBeGreaterThan(budget)
+      }),
+      { numRuns: runs(8_000) },
+    )
+  })
+
   it('covers the widest numbers and escapes', () => {
     for (const v of [
       -Number.MAX_VALUE,
@@ -269,7 +283,7 @@ describe('jsonSizeBound', () => {
       '😀😀',
       ['\u0000', null, true, false, -0, 1e21],
       { '\u0000"\\': '\u2028' },
-      [, 1] as unknown[], // a hole is written as null
+      Object.assign(new Array(2), { 1: 1 }), // a hole is written as null
       { a: undefined, b: () => 1 }, // dropped by JSON.stringify, still counted
       [undefined, () => 1], // written as null
     ]) {
@@ -289,6 +303,11 @@ describe('jsonSizeBound', () => {
     expect(jsonSizeBound([[[[1]]]], 5)).toBe(Number.POSITIVE_INFINITY)
     expect(jsonSizeBound('ab', 14)).toBe(14)
     expect(jsonSizeBound('ab', 13)).toBe(Number.POSITIVE_INFINITY)
+    // A lone scalar over the budget too, as the contract says: not its (over-budget) bound.
+    expect(jsonSizeBound(5, 10)).toBe(Number.POSITIVE_INFINITY)
+    expect(jsonSizeBound(false, 0)).toBe(Number.POSITIVE_INFINITY)
+    expect(jsonSizeBound(null, 3)).toBe(Number.POSITIVE_INFINITY)
+    expect(jsonSizeBound(null, 4)).toBe(4)
   })
 
   it('stops walking once the budget is spent (does not visit a million entries for a 100-byte budget)', () => {
