@@ -9,7 +9,14 @@ export default defineConfig({
     ...(existsSync('src/cli/main.ts') ? { 'cli/main': 'src/cli/main.ts' } : {}),
   },
   format: ['esm', 'cjs'],
-  dts: true,
+  // Declarations for the library entry points only; the CLI is a program, not an API.
+  dts: {
+    entry: {
+      'client/index': 'src/client/index.ts',
+      'server/index': 'src/server/index.ts',
+      'node/index': 'src/node/index.ts',
+    },
+  },
   sourcemap: true,
   clean: true,
   target: 'es2022',
