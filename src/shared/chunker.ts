@@ -53,8 +53,9 @@ function isHighSurrogate(c: number): boolean {
 }
 
 /**
- * Upper bound of the UTF-8 size of `JSON.stringify(v)`, or `Infinity` once it exceeds `budget`. Cheap: it
- * counts 6 bytes for each string unit (the worst case, a `\u00XX` escape), so it never under-estimates.
+ * Upper bound of the UTF-8 size of `JSON.stringify(v)`, or `Infinity` once it exceeds `budget` (and for
+ * what it does not bound cheaply: nesting past 64 levels, objects with `toJSON` or a class prototype). Cheap:
+ * it counts 6 bytes for each string unit (the worst case, a `\u00XX` escape), so it never under-estimates.
  */
 export function jsonSizeBound(v: unknown, budget: number): number {
   let total = 0
@@ -83,6 +84,11 @@ export function jsonSizeBound(v: unknown, budget: number): number {
           for (const e of x) if (!walk(e, depth + 1)) return false
           return total <= budget
         }
+        // JSON.stringify prints a Date (toJSON) or a boxed primitive from more than its own keys; rather
+        // than model that, say "unknown" (Infinity) so the caller measures the real text.
+        const proto = Object.getPrototypeOf(x)
+        if (proto !== Object.prototype && proto !== null) return false
+        if (typeof (x as { toJSON?: unknown }).toJSON === 'function') return false
         total += 2
         for (const key in x) {
           total += key.length * 6 + 4

@@ -291,6 +291,38 @@ describe('jsonSizeBound', () => {
     }
   })
 
+  it('never under-estimates for values JSON.stringify treats specially (toJSON, boxed primitives) (property)', () => {
+    // A custom codec may hand the outbox such values; Date#toJSON, new Number(1e21) and friends print more
+    // than their (empty) own keys suggest.
+    const special = fc.anything({
+      withDate: true,
+      withBoxedValues: true,
+      withMap: true,
+      withSet: true,
+      withTypedArray: true,
+      withSparseArray: true,
+      withNullPrototype: true,
+      withObjectString: true,
+    })
+    fc.assert(
+      fc.property(special, (v) => {
+        const text = JSON.stringify(v) as string | undefined
+        if (text === undefined) return
+        expect(jsonSizeBound(v, Number.MAX_SAFE_INTEGER)).toBeGreaterThanOrEqual(bytes(text))
+      }),
+      { numRuns: runs(6_000) },
+    )
+    for (const v of [
+      new Date(0),
+      { at: new Date(0) },
+      new Number(-1e21),
+      new Boolean(false),
+      new String('€'),
+      { toJSON: () => 'x'.repeat(100) },
+    ])
+      expect(jsonSizeBound(v, 1e9)).toBeGreaterThanOrEqual(bytes(JSON.stringify(v)))
+  })
+
   it('returns Infinity past the budget', () => {
     expect(jsonSizeBound('x'.repeat(100), 50)).toBe(Number.POSITIVE_INFINITY)
     expect(
