@@ -136,6 +136,14 @@ describe.each(browsers)('nmrpc through %s', (name) => {
     expect(JSON.stringify(caller)).toContain(session.extensionId)
   })
 
+  it('serves calls that start on the host: a callback during a call, an event, a call from a host timer', async () => {
+    expect(await session.browser.run('rpcFromHost', hostName)).toEqual({
+      duringCall: 'host got HELLO',
+      tick: { n: 7, atIsDate: true },
+    })
+    expect(await waitForEvent(events, 'peer said LATER', 5_000)).toContain('peer said LATER')
+  })
+
   it('rejects a call in flight when the host exits, with the browser own message where it gives one', async () => {
     const { failure } = await session.browser.run<{ failure: ErrorReport }>('rpcHostExits', hostName)
     expect(failure).toMatchObject({ isRpcError: true, code: 'DISCONNECTED' })

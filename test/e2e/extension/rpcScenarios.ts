@@ -1,6 +1,7 @@
 // Scenarios that go through nmrpc/client, resolved from the built package. Each one opens its own
 // client and closes it, so a host that dies in one scenario cannot affect the next.
 import { createClient, RpcError } from 'nmrpc/client'
+import type { ExtensionApi, HostEvents } from '../fixtures/extensionApi'
 import type { Host } from '../fixtures/rpcHost'
 
 /** An error as plain JSON, with what only the client side can tell (instanceof RpcError). */
@@ -157,4 +158,32 @@ export function rpcBigBench(host: string, bytes: number) {
     const text = await c.call.big(bytes)
     return { ms: performance.now() - t, length: text.length }
   })
+}
+
+/** What the extension offers the host: `ctx.peer` and `host.peer()` call these. */
+const extensionHandlers: ExtensionApi = {
+  ext: { upper: (text: string) => text.toUpperCase() },
+}
+
+/** Calls that start on the host: a callback during a call, an event, and a call from a host timer. */
+export async function rpcFromHost(host: string) {
+  const client = createClient<Host, HostEvents>(host, { handlers: extensionHandlers })
+  try {
+    const tick = new Promise<HostEvents['tick']>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no "tick" event from the host within 10 s')), 10_000)
+      client.on('tick', (data) => {
+        clearTimeout(timer)
+        resolve(data)
+      })
+    })
+    const duringCall = await client.call.askExtension('hello')
+    await client.call.emitTick(7)
+    const event = await tick
+    await client.call.pokeLater('later')
+    // The host's own call arrives after pokeLater returned; stay connected until it has been answered.
+    await new Promise((r) => setTimeout(r, 500))
+    return { duringCall, tick: { n: event.n, atIsDate: event.at instanceof Date } }
+  } finally {
+    client.close()
+  }
 }
