@@ -1,6 +1,11 @@
-import { doctor, type Finding } from '../node/install/doctor.js'
+import { existsSync, readdirSync } from 'node:fs'
+import path from 'node:path'
+import { type DoctorReport, doctor, type Finding } from '../node/install/doctor.js'
 import { UsageError } from '../node/install/errors.js'
-import { type Io, list, parseCommandArgs, required } from './args.js'
+import { hostDirFor } from '../node/install/plan.js'
+import { currentInstallEnv } from '../node/install/platform.js'
+import { RECEIPT_FILE } from '../node/install/receipt.js'
+import { type Io, list, parseCommandArgs } from './args.js'
 import { HELP } from './help.js'
 
 const MARK: Record<Finding['level'], string> = { ok: '✓', info: '·', warn: '!', error: '✗' }
@@ -26,18 +31,48 @@ export async function doctorCommand(argv: string[], io: Io): Promise<number> {
       `--timeout ${JSON.stringify(v.timeout)} is not a number of milliseconds, e.g. --timeout 5000.`,
     )
   }
-  const report = await doctor({
-    name: required('doctor', 'name', v.name),
-    extensionIds: list(v['extension-id']),
-    browsers: list(v.browser),
-    userDataDir: v['user-data-dir'],
-    startHost: !v['no-start'],
-    timeoutMs,
-  })
-  if (v.json) {
-    io.out(`${JSON.stringify(report, null, 2)}\n`)
-    return report.ok ? 0 : 1
+  // Without --name: every host nmrpc install has a receipt for, for this user and system-wide.
+  const names = v.name !== undefined ? [v.name] : installedHostNames()
+  if (names.length === 0) {
+    throw new UsageError('No --name given and no host installed by nmrpc was found. See: nmrpc doctor --help')
   }
+  const reports = []
+  for (const name of names) {
+    reports.push(
+      await doctor({
+        name,
+        extensionIds: list(v['extension-id']),
+        browsers: list(v.browser),
+        userDataDir: v['user-data-dir'],
+        startHost: !v['no-start'],
+        timeoutMs,
+      }),
+    )
+  }
+  const ok = reports.every((r) => r.ok)
+  if (v.json) {
+    io.out(`${JSON.stringify(v.name !== undefined ? reports[0] : reports, null, 2)}\n`)
+    return ok ? 0 : 1
+  }
+  for (const report of reports) io.out(formatReport(report))
+  return ok ? 0 : 1
+}
+
+function installedHostNames(): string[] {
+  const env = currentInstallEnv()
+  const names = new Set<string>()
+  for (const scope of ['user', 'system'] as const) {
+    const base = path.dirname(hostDirFor('x', scope, env))
+    let entries: string[] = []
+    try {
+      entries = readdirSync(base)
+    } catch {}
+    for (const e of entries) if (existsSync(path.join(base, e, RECEIPT_FILE))) names.add(e)
+  }
+  return [...names].sort()
+}
+
+function formatReport(report: DoctorReport): string {
   const lines = [`nmrpc doctor: ${report.name} on ${report.platform}`]
   let problems = 0
   for (const b of report.browsers) {
@@ -48,6 +83,5 @@ export async function doctorCommand(argv: string[], io: Io): Promise<number> {
     }
   }
   lines.push('', report.ok ? 'All good.' : `${problems} problem${problems === 1 ? '' : 's'} found.`)
-  io.out(`${lines.join('\n')}\n`)
-  return report.ok ? 0 : 1
+  return `${lines.join('\n')}\n`
 }

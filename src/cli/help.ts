@@ -50,14 +50,14 @@ Examples:
   nmrpc uninstall --name com.acme.app
   nmrpc uninstall --name com.acme.app --scope system --dry-run
 `,
-  doctor: `Usage: nmrpc doctor --name <host.name> [--extension-id ID]... [--browser ID]... [options]
+  doctor: `Usage: nmrpc doctor [--name <host.name>] [--extension-id ID]... [--browser ID]... [options]
 
 For each browser, finds the manifest it would read (in its own search order), checks it, then starts the
 host exactly as the browser would and exchanges the nmrpc hello. Every problem comes with a fix.
 Exit status: 0 when no problem was found, 1 otherwise, 2 for a usage mistake.
 
 Options:
-  --name NAME             host name to check
+  --name NAME             host name to check (default: every host nmrpc install registered)
   --extension-id ID       extension that must be allowed (repeatable); also used as the caller
   --browser ID            browsers to check (default: installed ones; see nmrpc install --help)
   --user-data-dir DIR     also check a Chromium profile started with --user-data-dir DIR
@@ -66,6 +66,7 @@ Options:
   --json                  print the report as JSON
 
 Examples:
+  nmrpc doctor
   nmrpc doctor --name com.acme.app
   nmrpc doctor --name com.acme.app --browser firefox --extension-id app@acme.com --json
 `,

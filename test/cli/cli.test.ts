@@ -80,6 +80,9 @@ describe('nmrpc CLI round trip on this machine (temp HOME)', () => {
       "
     `)
     expect(doctor.code).toBe(0)
+    // Without --name, doctor checks every host nmrpc registered (found through the receipts).
+    const all = await nmrpc('doctor', '--browser', 'chromium', '--no-start')
+    expect([all.code, all.out.split('\n')[0]]).toEqual([0, 'nmrpc doctor: com.acme.fix on linux'])
 
     expect(await nmrpc('call', 'com.acme.fix', 'add', '1', '2')).toEqual({ code: 0, out: '3\n', err: '' })
     expect(await nmrpc('call', 'com.acme.fix', 'count', '3')).toEqual({ code: 0, out: '0\n1\n2\n', err: '' })
