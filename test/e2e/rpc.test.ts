@@ -1,5 +1,6 @@
 // nmrpc end to end: the extension is bundled from the built package, the host too, and every call
 // crosses a real browser's native messaging.
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -11,6 +12,7 @@ import { processesOf } from './harness/processes'
 const rpcHost = fileURLToPath(new URL('./fixtures/rpcHost.ts', import.meta.url))
 const hostName = 'com.nmrpc.e2e.rpc'
 const missingHost = 'com.nmrpc.e2e.missing'
+const deniedHost = 'com.nmrpc.e2e.denied'
 
 // What a call in flight fails with when the host process exits. Chromium gives its own text in
 // lastError; Firefox ESR 153 closes the Port with port.error null (seen here),
@@ -157,6 +159,45 @@ describe.each(browsers)('nmrpc through %s', (name) => {
     expect(failure.message).toContain(missingHost)
     expect(failure.message).toMatch(
       name === 'chromium' ? /Specified native messaging host not found/ : /No such native application/,
+    )
+  })
+})
+
+describe.each(browsers)('a host manifest that does not allow the extension, in %s', (name) => {
+  let session: E2eSession
+
+  beforeAll(async () => {
+    session = await openBrowser(name, { hosts: [] })
+    // Browsers read host manifests at each connectNative, so one written after launch counts.
+    const allowed =
+      name === 'chromium'
+        ? { allowed_origins: ['chrome-extension://abcdefghijklmnopabcdefghijklmnop/'] }
+        : { allowed_extensions: ['someone-else@nmrpc.test'] }
+    const manifest = {
+      name: deniedHost,
+      description: 'not for us',
+      path: '/bin/true',
+      type: 'stdio',
+      ...allowed,
+    }
+    writeFileSync(join(session.hostManifestDir, `${deniedHost}.json`), JSON.stringify(manifest))
+  })
+  afterAll(async () => {
+    await session?.close()
+  })
+
+  // Chromium says so (FORBIDDEN); Firefox 153 answers as if the host did not exist.
+  it(name === 'chromium' ? 'rejects with FORBIDDEN' : 'rejects with HOST_NOT_FOUND', async () => {
+    const { failure } = await session.browser.run<{ failure: ErrorReport }>('rpcMissing', deniedHost)
+    expect(failure).toMatchObject({
+      isRpcError: true,
+      code: name === 'chromium' ? 'FORBIDDEN' : 'HOST_NOT_FOUND',
+    })
+    expect(failure.message).toContain(deniedHost)
+    expect(failure.message).toContain(
+      name === 'chromium'
+        ? 'Access to the specified native messaging host is forbidden.'
+        : `No such native application ${deniedHost}`,
     )
   })
 })

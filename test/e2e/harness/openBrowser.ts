@@ -35,6 +35,8 @@ export interface E2eSession {
   readonly extensionId: string
   /** Every module bundled into the extension, relative to the repo root. */
   readonly bundleInputs: readonly string[]
+  /** The folder this browser reads host manifests from (read at each connectNative, so tests may add some). */
+  readonly hostManifestDir: string
   /** Every module bundled into the hosts that were TypeScript. */
   readonly hostInputs: readonly string[]
   /** Closes the browser, kills leftovers and removes the run folder. */
@@ -90,6 +92,10 @@ export async function openBrowser(name: BrowserName, options: OpenOptions): Prom
       extensionId,
       bundleInputs,
       hostInputs,
+      hostManifestDir:
+        name === 'chromium'
+          ? join(run.root, 'chromium-profile', 'NativeMessagingHosts')
+          : join(run.home, '.mozilla', 'native-messaging-hosts'),
       close: async () => {
         await browser.close()
         run.remove()
