@@ -230,7 +230,10 @@ async function checkBrowser(
   if (!chosen) return report
   add({ level: 'ok', code: 'manifest-ok', message: `Manifest ${chosen.file} is valid.` })
 
-  const hostPath = String(chosen.manifest.path)
+  // Windows allows a path relative to the manifest's folder (Chrome docs); elsewhere it is absolute by now.
+  const pp = pathFor(ienv.platform)
+  const raw = String(chosen.manifest.path)
+  const hostPath = pp.isAbsolute(raw) ? raw : pp.resolve(pp.dirname(chosen.file), raw)
   const pathProblems = await checkHostPath(hostPath, ienv.platform)
   for (const f of pathProblems) add(f)
   if (pathProblems.length > 0 || o.startHost === false) return report
