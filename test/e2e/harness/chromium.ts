@@ -1,4 +1,4 @@
-import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { type BrowserContext, chromium, type Worker } from 'playwright-core'
 import { type BrowserUnderTest, browserLifetimeSeconds } from './browserUnderTest'
@@ -35,6 +35,11 @@ export interface ChromiumUnderTest extends BrowserUnderTest {
  */
 export async function launchChromium(options: ChromiumOptions): Promise<ChromiumUnderTest> {
   const { run, extensionDir, extensionId } = options
+  if (!existsSync(chromiumPath)) {
+    throw new Error(
+      `Chromium is not installed at ${chromiumPath}; install it with \`apt-get install chromium\` (.ci/run does).`,
+    )
+  }
   const userDataDir = run.dir('chromium-profile')
   for (const host of options.hosts) registerChromiumHost(userDataDir, host, extensionId)
   mkdirSync(join(userDataDir, 'NativeMessagingHosts'), { recursive: true })

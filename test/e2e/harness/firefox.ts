@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { copyFileSync, createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { type BrowserUnderTest, browserLifetimeSeconds } from './browserUnderTest'
 import { ControlServer } from './controlServer'
@@ -55,6 +55,11 @@ export interface FirefoxOptions {
  */
 export async function launchFirefox(options: FirefoxOptions): Promise<BrowserUnderTest> {
   const { run, geckoId } = options
+  if (!existsSync(firefoxPath)) {
+    throw new Error(
+      `Firefox ESR is not installed at ${firefoxPath}; install it with \`apt-get install firefox-esr\` (.ci/run does).`,
+    )
+  }
   const profile = run.dir('firefox-profile')
   mkdirSync(join(profile, 'extensions'), { recursive: true })
   writeFileSync(join(profile, 'extensions', `${geckoId}.xpi`), zipDirectory(options.extensionDir))
