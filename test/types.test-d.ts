@@ -25,6 +25,9 @@ const host = defineHost({
   },
   version: '1.0',
   nothing: () => {},
+  boom: (): never => {
+    throw new Error('x')
+  },
 })
 type Host = typeof host
 
@@ -43,6 +46,7 @@ describe('client types flow from the host', () => {
     expectTypeOf(client.call.math.div).returns.toEqualTypeOf<Promise<number>>()
     expectTypeOf(client.call.math.deep.when).returns.toEqualTypeOf<Promise<Date>>()
     expectTypeOf(client.call.nothing).returns.toEqualTypeOf<Promise<void>>()
+    expectTypeOf(client.call.boom).returns.toEqualTypeOf<Promise<never>>()
   })
 
   it('maps generators (and promises of async iterables) to streams', () => {

@@ -12,9 +12,10 @@ import type { HelloEnvelope } from '../shared/protocol.js'
 import { createCallProxy } from '../shared/proxy.js'
 import { RemoteCall } from '../shared/remoteCall.js'
 import { type BaseContext, type CallOptions, Session } from '../shared/session.js'
-import type { ApiOf, EventMap, Remote } from '../shared/types.js'
+import type { ApiOf, EventMap, EventsOf, Remote } from '../shared/types.js'
 import { utf8Length } from '../shared/utf8.js'
 import { IMPL } from '../shared/version.js'
+import { oneShotCall } from './oneShot.js'
 import { connectNative, type PortFactory, type PortLike } from './port.js'
 import { PortTransport } from './portTransport.js'
 
@@ -63,6 +64,34 @@ export interface ClientOptions {
    * @default console.warn
    */
   log?: (line: string) => void
+  /**
+   * `'port'`: one long-lived connection (`runtime.connectNative`); the host stays running while it is open.
+   * `'oneshot'`: every call starts the host anew (`runtime.sendNativeMessage`); the host answers and exits.
+   * One-shot suits hosts that should not stay resident; it has no streams, events or host-to-extension
+   * calls, and a result must fit in one message (1 MiB). Hosts need no change for it.
+   * @default 'port'
+   */
+  mode?: 'port' | 'oneshot'
+  /**
+   * Reconnect by itself after the host goes away, with exponential backoff, so that `on(...)` listeners
+   * keep receiving events: for a service worker or background page that must stay connected. Off for
+   * one-off use. It never reconnects after `close()`, nor when the browser says the host is not
+   * registered, forbidden, or speaks another protocol. Calls never wait for it: a call made while
+   * disconnected connects at once.
+   * @default false
+   */
+  reconnect?: boolean | ReconnectOptions
+}
+
+export interface ReconnectOptions {
+  /** @default 500 */
+  initialDelay?: number
+  /** @default 30_000 */
+  maxDelay?: number
+  /** @default 2 */
+  factor?: number
+  /** Attempts in a row without a successful hello before giving up. @default Infinity */
+  maxAttempts?: number
 }
 
 /** The host's hello: which protocol and implementation it runs. */
@@ -118,6 +147,8 @@ class NativeClient implements Client<unknown> {
   private readonly stateListeners = new Set<(state: ClientState, error?: RpcError) => void>()
   private helloWaiters: Array<{ resolve: (h: HostInfo) => void; reject: (e: RpcError) => void }> = []
   private hello: HostInfo | null = null
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined
+  private reconnectAttempts = 0
 
   constructor(
     private readonly target: string | PortFactory,
@@ -141,18 +172,31 @@ class NativeClient implements Client<unknown> {
   }
 
   private invoke(path: string, args: unknown[], options: CallOptions): RemoteCall {
-    const session = this.ensure()
-    if (session instanceof RpcError) {
-      const failed = new RemoteCall(path, 1, { grant() {}, cancel() {} })
-      failed.settleError(
-        new RpcError(session.code, `Call to "${path}" failed: ${session.message}`, { cause: session }),
-      )
-      return failed
+    if (this.options.mode === 'oneshot') {
+      if (this.state === 'closed')
+        return this.failed(path, new RpcError('CLOSED', `the client of "${this.host}" was closed`))
+      return oneShotCall(this.target, path, args, {
+        ...options,
+        codec: this.codec,
+        timeout: options.timeout ?? this.options.timeout ?? DEFAULT_TIMEOUT,
+      })
     }
+    const session = this.ensure()
+    if (session instanceof RpcError) return this.failed(path, session)
     return session.call(path, args, options)
   }
 
+  private failed(path: string, error: RpcError): RemoteCall {
+    const call = new RemoteCall(path, 1, { grant() {}, cancel() {} })
+    call.settleError(new RpcError(error.code, `Call to "${path}" failed: ${error.message}`, { cause: error }))
+    return call
+  }
+
   connect(): Promise<HostInfo> {
+    if (this.options.mode === 'oneshot')
+      return Promise.reject(
+        new TypeError("connect() needs mode 'port'; in one-shot mode every call starts the host"),
+      )
     const session = this.ensure()
     if (session instanceof RpcError) return Promise.reject(session)
     if (this.hello) return Promise.resolve(this.hello)
@@ -185,6 +229,7 @@ class NativeClient implements Client<unknown> {
 
   close(): void {
     if (this.state === 'closed') return
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer)
     const error = new RpcError('CLOSED', `the client of "${this.host}" was closed`)
     const session = this.session
     this.session = null
@@ -242,6 +287,7 @@ class NativeClient implements Client<unknown> {
       onHello: (h: HelloEnvelope) => {
         if (this.session !== session) return
         this.hello = { protocol: h.v, impl: h.impl ?? 'unknown' }
+        this.reconnectAttempts = 0
         this.setState('open')
         const ws = this.helloWaiters
         this.helloWaiters = []
@@ -254,12 +300,32 @@ class NativeClient implements Client<unknown> {
         this.lastError = error
         if (this.state !== 'closed') this.setState('disconnected', error)
         this.failHello(error)
+        this.scheduleReconnect(error)
       },
     })
     this.session = session
     this.setState('connecting')
     session.start()
     return session
+  }
+
+  private scheduleReconnect(error: RpcError): void {
+    const r = this.options.reconnect
+    if (!r || this.state === 'closed' || this.reconnectTimer) return
+    if (error.code === 'HOST_NOT_FOUND' || error.code === 'FORBIDDEN' || error.code === 'VERSION_MISMATCH')
+      return
+    const o = r === true ? {} : r
+    if (this.reconnectAttempts >= (o.maxAttempts ?? Number.POSITIVE_INFINITY)) return
+    const delay = Math.min(
+      o.maxDelay ?? 30_000,
+      (o.initialDelay ?? 500) * (o.factor ?? 2) ** this.reconnectAttempts,
+    )
+    this.reconnectAttempts++
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined
+      if (this.state === 'disconnected' && !this.session) void this.connect().catch(() => {})
+    }, delay)
+    ;(this.reconnectTimer as { unref?: () => void }).unref?.()
   }
 
   private failHello(error: RpcError): void {
@@ -286,7 +352,7 @@ class NativeClient implements Client<unknown> {
  * const sum = await client.call.add(1, 2)
  * for await (const line of client.call.tail('/var/log/syslog')) console.log(line)
  */
-export function createClient<Host, Events extends EventMap = EventMap>(
+export function createClient<Host, Events extends EventMap = EventsOf<Host>>(
   target: string | PortFactory,
   options: ClientOptions = {},
 ): Client<ApiOf<Host>, Events> {

@@ -2,7 +2,7 @@ export { type Codec, jsonCodec, superjsonCodec } from '../shared/codec.js'
 export { RPC_ERROR_CODES, RpcError, type RpcErrorCode } from '../shared/errors.js'
 export { PROTOCOL_VERSION } from '../shared/protocol.js'
 export type { BaseContext, CallOptions } from '../shared/session.js'
-export type { ApiOf, ContextualHandler, Remote, RemoteStream } from '../shared/types.js'
+export type { ApiOf, ContextualHandler, EventMap, EventsOf, Remote, RemoteStream } from '../shared/types.js'
 export {
   type Client,
   type ClientOptions,
@@ -10,6 +10,7 @@ export {
   type ClientView,
   createClient,
   type HostInfo,
+  type ReconnectOptions,
 } from './createClient.js'
 export type { PortFactory, PortLike } from './port.js'
 export { type ClientContext, withContext } from './withContext.js'

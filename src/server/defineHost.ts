@@ -14,7 +14,7 @@ import {
 } from '../shared/limits.js'
 import { createCallProxy } from '../shared/proxy.js'
 import { type BaseContext, type CallOptions, Session } from '../shared/session.js'
-import type { ApiCarrier, EventMap, Remote } from '../shared/types.js'
+import type { ApiCarrier, EventCarrier, EventMap, Remote } from '../shared/types.js'
 import { IMPL } from '../shared/version.js'
 import { type LaunchContext, parseLaunchContext } from './launchContext.js'
 import { StdioTransport } from './stdioTransport.js'
@@ -107,8 +107,11 @@ export interface ListenOptions {
  * A native messaging host: the handlers, and the means to serve them. Made by {@link defineHost}; its
  * type (`typeof host`) is what `createClient<Host>` takes.
  */
-export class NativeHost<Api extends object, Events extends EventMap = EventMap> implements ApiCarrier<Api> {
+export class NativeHost<Api extends object, Events extends EventMap = EventMap>
+  implements ApiCarrier<Api>, EventCarrier<Events>
+{
   declare readonly '~api'?: Api
+  declare readonly '~events'?: Events
   readonly handlers: Api
   private readonly table
   private session: Session | null = null
@@ -138,6 +141,18 @@ export class NativeHost<Api extends object, Events extends EventMap = EventMap> 
   peer<PeerApi extends object>(options?: CallOptions): Remote<PeerApi> {
     if (!options) return this.peerProxy as Remote<PeerApi>
     return createCallProxy((path, args) => this.requireSession().call(path, args, options)) as Remote<PeerApi>
+  }
+
+  /**
+   * Declares the events this host emits, for types only: `emit` then checks names and payloads, and a
+   * client created with `createClient<typeof host>` gets typed `on` listeners.
+   *
+   * @example
+   * const host = defineHost({ ... }).withEvents<{ vaultLocked: { at: Date } }>()
+   * host.emit('vaultLocked', { at: new Date() })
+   */
+  withEvents<E extends EventMap>(): NativeHost<Api, E> {
+    return this as unknown as NativeHost<Api, E>
   }
 
   /** Sends an event to the extension (`client.on(name, fn)` receives it). Fire and forget. */

@@ -24,9 +24,11 @@ export type RemoteStream<T> = AsyncIterable<T>
  * The result type of a remote call: a stream when the handler returns (or resolves to) an async iterable,
  * else a promise of the awaited value.
  */
-export type RemoteResult<R> = [Awaited<R>] extends [AsyncIterable<infer I>]
-  ? RemoteStream<I>
-  : Promise<Awaited<R>>
+export type RemoteResult<R> = [Awaited<R>] extends [never]
+  ? Promise<never> // a handler that always throws
+  : [Awaited<R>] extends [AsyncIterable<infer I>]
+    ? RemoteStream<I>
+    : Promise<Awaited<R>>
 
 /** A remote method: same parameters as the handler, result per {@link RemoteResult}. */
 export type RemoteMethod<A extends unknown[], R> = (...args: A) => RemoteResult<R>
@@ -59,3 +61,13 @@ export type ApiOf<T> = T extends ApiCarrier<infer A> ? (unknown extends A ? T : 
 
 /** A map of event names to payload types. */
 export type EventMap = Record<string, unknown>
+
+/** Anything that carries the types of the events it emits (a host made with `.withEvents<E>()`). */
+export interface EventCarrier<Events> {
+  /** Type-only: the events this object emits. Never read at run time. */
+  readonly '~events'?: Events
+}
+
+/** The event map of `T`, or a map of any name to `unknown` when `T` declares none. */
+export type EventsOf<T> =
+  T extends EventCarrier<infer E> ? (unknown extends E ? EventMap : E & EventMap) : EventMap
