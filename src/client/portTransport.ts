@@ -9,7 +9,9 @@ import { type PortLike, portErrorMessage } from './port.js'
 export function describeDisconnect(host: string, browserMessage: string | undefined): CloseInfo {
   const said = browserMessage ?? 'the Port closed without giving a reason'
   let code: RpcErrorCode = 'DISCONNECTED'
-  let fix = `run \`nmrpc doctor --name ${host}\` to check the host`
+  // Only a registered host name (Chrome's rule) can be given to doctor; a spawned script cannot.
+  const doctor = /^[a-z0-9_]+(\.[a-z0-9_]+)*$/.test(host) ? `nmrpc doctor --name ${host}` : 'nmrpc doctor'
+  let fix = `run \`${doctor}\` to check the host`
   if (/not found|no such native application/i.test(said)) {
     code = 'HOST_NOT_FOUND'
     fix =
@@ -19,9 +21,9 @@ export function describeDisconnect(host: string, browserMessage: string | undefi
     code = 'FORBIDDEN'
     fix = `add this extension to "allowed_origins" (Chromium) or "allowed_extensions" (Firefox) in the manifest of "${host}"`
   } else if (/has exited/i.test(said)) {
-    fix = `the host process ended (it crashed, exited, or could not start); run \`nmrpc doctor --name ${host}\` to see its stderr`
+    fix = `the host process ended (it crashed, exited, or could not start); run \`${doctor}\` to see its stderr`
   } else if (/error when communicating|exceeds the limit/i.test(said)) {
-    fix = `the host wrote something that is not a framed message (stray stdout?) or a message over 1 MiB; run \`nmrpc doctor --name ${host}\``
+    fix = `the host wrote something that is not a framed message (stray stdout?) or a message over 1 MiB; run \`${doctor}\``
   }
   return { code, message: `native host "${host}" disconnected: ${said} (${fix})` }
 }
