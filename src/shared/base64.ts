@@ -1,7 +1,7 @@
 /**
  * Base64 for binary payloads, using the fastest primitive the platform has: `Uint8Array#toBase64`
  * (recent browsers), Node's `Buffer` (found on globalThis, never imported: this file must bundle for a
- * service worker), or `btoa` over 32 KiB slices.
+ * service worker), or `btoa` over slices of about 32 KiB.
  */
 
 type NativeB64 = { toBase64?: () => string }
@@ -22,9 +22,11 @@ export function encodeBase64(bytes: Uint8Array): string {
   if (NodeBuffer) return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
   const native = bytes as Uint8Array & NativeB64
   if (typeof native.toBase64 === 'function') return native.toBase64()
+  // Slices must be a multiple of 3 bytes: otherwise each slice's base64 ends in '=' padding mid-string.
+  const slice = 3 * 10_922
   let out = ''
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    out += btoa(String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000) as unknown as number[]))
+  for (let i = 0; i < bytes.length; i += slice) {
+    out += btoa(String.fromCharCode.apply(null, bytes.subarray(i, i + slice) as unknown as number[]))
   }
   return out
 }
