@@ -36,7 +36,7 @@ describe('describeDisconnect turns browser messages into a code and a fix', () =
         "message": "native host "com.acme.app" disconnected: Native host has exited. (the host process ended (it crashed, exited, or could not start); run \`nmrpc doctor --name com.acme.app\` to see its stderr)",
       }
     `)
-    expect(describeDisconnect('host.ts', 'Native host has exited.').message).toContain(
+    expect(describeDisconnect('host.ts', 'Native host has exited.', false).message).toContain(
       'run `nmrpc doctor` to see',
     )
   })

@@ -257,7 +257,12 @@ class NativeClient implements Client<unknown> {
     }
     const o = this.options
     const log = o.log ?? ((line: string) => console.warn(line))
-    const transport = new PortTransport(port, this.host, o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES)
+    const transport = new PortTransport(
+      port,
+      this.host,
+      o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      typeof this.target === 'string',
+    )
     const session: Session = new Session(transport, {
       role: 'client',
       peer: `host "${this.host}"`,

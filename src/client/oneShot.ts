@@ -39,7 +39,7 @@ function sendOnce(
       port.onMessage.addListener((m) => finish(() => resolve(m)))
       port.onDisconnect.addListener((p) => {
         const said = portErrorMessage(p)
-        finish(() => reject(describeDisconnect(target.hostName ?? 'native host', said)))
+        finish(() => reject(describeDisconnect(target.hostName ?? 'native host', said, false)))
       })
       port.postMessage(message)
     })

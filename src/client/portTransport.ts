@@ -6,11 +6,15 @@ import { type PortLike, portErrorMessage } from './port.js'
  * Turns the browser's words for a closed Port into a code and a message that says what to do. The
  * browser's own text is always kept in the message.
  */
-export function describeDisconnect(host: string, browserMessage: string | undefined): CloseInfo {
+export function describeDisconnect(
+  host: string,
+  browserMessage: string | undefined,
+  registered = true,
+): CloseInfo {
   const said = browserMessage ?? 'the Port closed without giving a reason'
   let code: RpcErrorCode = 'DISCONNECTED'
-  // Only a registered host name (Chrome's rule) can be given to doctor; a spawned script cannot.
-  const doctor = /^[a-z0-9_]+(\.[a-z0-9_]+)*$/.test(host) ? `nmrpc doctor --name ${host}` : 'nmrpc doctor'
+  // Only a registered host name can be given to doctor; a spawned script cannot.
+  const doctor = registered ? `nmrpc doctor --name ${host}` : 'nmrpc doctor'
   let fix = `run \`${doctor}\` to check the host`
   if (/not found|no such native application/i.test(said)) {
     code = 'HOST_NOT_FOUND'
@@ -43,6 +47,8 @@ export class PortTransport implements Transport {
     private readonly port: PortLike,
     private readonly host: string,
     readonly maxMessageBytes: number,
+    /** The host was opened by its registered name (not a port factory such as spawnHost). */
+    private readonly registered: boolean,
   ) {}
 
   start(sink: TransportSink): void {
@@ -52,7 +58,7 @@ export class PortTransport implements Transport {
     })
     this.port.onDisconnect.addListener((p) => {
       const said = portErrorMessage(p ?? this.port)
-      this.finish(describeDisconnect(this.host, said))
+      this.finish(describeDisconnect(this.host, said, this.registered))
     })
   }
 
@@ -62,7 +68,7 @@ export class PortTransport implements Transport {
       this.port.postMessage(message)
     } catch (e) {
       // Chromium throws on a disconnected Port before onDisconnect has run.
-      this.finish(describeDisconnect(this.host, e instanceof Error ? e.message : String(e)))
+      this.finish(describeDisconnect(this.host, e instanceof Error ? e.message : String(e), this.registered))
       return true
     }
     if ((message as { t?: unknown }).t !== 'chunk') return true
