@@ -47,7 +47,7 @@ describe('ping-pong example in chromium', () => {
     }
   })
 
-  it('answers ping with pong, shows a typed call, an error and a stream in the popup', async () => {
+  it('answers ping with pong, shows a typed call, an error, an event from the host and a stream in the popup', async () => {
     const page = await browser.context.newPage()
     await page.goto(`chrome-extension://${chromiumId}/popup.html`)
     const out = page.locator('#out')
@@ -59,6 +59,10 @@ describe('ping-pong example in chromium', () => {
     await expect
       .poll(() => out.textContent(), { timeout: 20_000 })
       .toBe('RangeError [HANDLER_ERROR]: Cannot divide 1 by zero')
+    await page.click('#remind')
+    await expect
+      .poll(() => out.textContent(), { timeout: 20_000 })
+      .toMatch(/^Reminder from the host at .+: stretch your legs$/)
     await page.click('#countdown')
     await expect.poll(() => out.textContent(), { timeout: 20_000 }).toBe('5 … 4 … 3 … 2 … 1 … 0 … liftoff!')
     await page.close()
@@ -113,6 +117,14 @@ describe('ping-pong example in firefox', () => {
   it('reports a thrown error with its name, code and message', async () => {
     expect(await browser.run('exampleDivide', 1, 0)).toEqual({
       error: { name: 'RangeError', code: 'HANDLER_ERROR', message: 'Cannot divide 1 by zero' },
+    })
+  })
+
+  it('hears an event the host sends on its own', async () => {
+    expect(await browser.run('exampleRemind', 'stretch')).toEqual({
+      answer: 'I will remind you in 0.2 s',
+      text: 'stretch',
+      atIsDate: true,
     })
   })
 

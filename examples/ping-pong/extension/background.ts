@@ -3,16 +3,26 @@
 //   await pingPong.ping()            // 'pong'
 //   await pingPong.divide(1, 0)      // RpcError: Cannot divide 1 by zero
 import { createClient, RpcError } from 'nmrpc/client'
-import type { Host } from '../host/host'
+import type { Events, Host } from '../host/host'
 import { extensionRuntime, type RuntimePort } from './browserApi'
 import { HOST_NAME } from './hostName'
-import { COUNTDOWN_PORT, isPopupRequest, type PopupReply, type PopupRequest } from './messages'
+import { COUNTDOWN_PORT, isPopupRequest, type PopupReply, type PopupRequest, REMINDER_PORT } from './messages'
 
-let client: ReturnType<typeof createClient<Host>> | undefined
+type PingPongClient = ReturnType<typeof createClient<Host, Events>>
+type ReminderListener = (reminder: Events['reminder']) => void
+
+let client: PingPongClient | undefined
+const reminderListeners = new Set<ReminderListener>()
 
 /** The client, created on first use and again after the host went away (crashed, or was killed). */
-function host(): ReturnType<typeof createClient<Host>> {
-  client ??= createClient<Host>(HOST_NAME)
+function host(): PingPongClient {
+  if (!client) {
+    client = createClient<Host, Events>(HOST_NAME)
+    // Events from the host: `reminder` is typed by the `Events` the host exports.
+    client.on('reminder', (reminder) => {
+      for (const listener of reminderListeners) listener(reminder)
+    })
+  }
   return client
 }
 
@@ -29,6 +39,12 @@ export const pingPong = {
   greet: (name: string) => host().call.greet(name),
   divide: (a: number, b: number) => host().call.divide(a, b),
   countdown: (from: number) => host().call.countdown(from),
+  remindMe: (seconds: number, text: string) => host().call.remindMe(seconds, text),
+  /** Calls `listener` with each reminder the host sends; returns the function that stops listening. */
+  onReminder: (listener: ReminderListener) => {
+    reminderListeners.add(listener)
+    return () => reminderListeners.delete(listener)
+  },
 }
 ;(globalThis as unknown as { pingPong: typeof pingPong }).pingPong = pingPong
 
@@ -49,6 +65,8 @@ async function answer(request: PopupRequest): Promise<PopupReply> {
       }
       case 'divide':
         return { ok: true, text: String(await pingPong.divide(request.a, request.b)) }
+      case 'remind':
+        return { ok: true, text: await pingPong.remindMe(request.seconds, request.text) }
     }
   } catch (err) {
     forgetClientIfGone(err)
@@ -67,6 +85,13 @@ runtime.onMessage.addListener((message, _sender, reply) => {
 // The countdown goes over a runtime Port so each item reaches the popup as it arrives; closing the
 // popup disconnects the Port, and breaking the loop stops the generator in the host.
 runtime.onConnect.addListener((port: RuntimePort) => {
+  if (port.name === REMINDER_PORT) {
+    const stop = pingPong.onReminder(({ text, at }) =>
+      port.postMessage({ text, at: at.toLocaleTimeString() }),
+    )
+    port.onDisconnect.addListener(stop)
+    return
+  }
   if (port.name !== COUNTDOWN_PORT) return
   let open = true
   port.onDisconnect.addListener(() => {

@@ -1,6 +1,6 @@
 // The popup: buttons that ask the background, which asks the host.
 import { extensionRuntime } from './browserApi'
-import { COUNTDOWN_PORT, type PopupReply, type PopupRequest } from './messages'
+import { COUNTDOWN_PORT, type PopupReply, type PopupRequest, REMINDER_PORT } from './messages'
 
 const runtime = extensionRuntime()
 const out = document.getElementById('out') as HTMLOutputElement
@@ -23,6 +23,14 @@ function on(id: string, fn: () => void): void {
 on('ping', () => ask({ kind: 'ping' }))
 on('greet', () => ask({ kind: 'greet', name: 'popup' }))
 on('divide', () => ask({ kind: 'divide', a: 1, b: 0 }))
+on('remind', () => ask({ kind: 'remind', seconds: 2, text: 'stretch your legs' }))
+
+// While the popup is open it hears the host's reminders (events the host sends on its own).
+runtime.connect({ name: REMINDER_PORT }).onMessage.addListener((message) => {
+  const m = message as { text: string; at: string }
+  show(`Reminder from the host at ${m.at}: ${m.text}`)
+})
+
 on('countdown', () => {
   const port = runtime.connect({ name: COUNTDOWN_PORT })
   const seen: number[] = []

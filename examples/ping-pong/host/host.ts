@@ -2,6 +2,11 @@
 // offers is in this one object; the extension gets the types with `import type { Host }`.
 import { defineHost } from 'nmrpc/server'
 
+/** Events the host sends on its own, outside any call; the extension listens with `client.on`. */
+export type Events = {
+  reminder: { text: string; at: Date }
+}
+
 const host = defineHost({
   /** The classic: the extension says ping, the host answers pong. */
   ping: () => 'pong' as const,
@@ -27,7 +32,17 @@ const host = defineHost({
       console.error(`countdown from ${from} ended`)
     }
   },
+
+  /** An event from the host: answers now, then speaks up on its own when the time comes. */
+  remindMe: (seconds: number, text: string) => {
+    setTimeout(() => sendReminder(text), seconds * 1000)
+    return `I will remind you in ${seconds} s`
+  },
 })
+
+function sendReminder(text: string): void {
+  host.emit('reminder', { text, at: new Date() } satisfies Events['reminder'])
+}
 
 export type Host = typeof host
 

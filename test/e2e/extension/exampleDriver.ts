@@ -7,6 +7,8 @@ interface PingPong {
   greet(name: string): Promise<{ text: string; at: Date }>
   divide(a: number, b: number): Promise<number>
   countdown(from: number): AsyncIterable<number>
+  remindMe(seconds: number, text: string): Promise<string>
+  onReminder(listener: (reminder: { text: string; at: Date }) => void): () => void
 }
 
 function pingPong(): PingPong {
@@ -33,5 +35,19 @@ serveScenarios({
     const seen: number[] = []
     for await (const n of pingPong().countdown(from)) seen.push(n)
     return seen
+  },
+  exampleRemind: async (text: string) => {
+    const api = pingPong()
+    const heard = new Promise<{ text: string; at: Date }>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no reminder event from the host within 10 s')), 10_000)
+      const stop = api.onReminder((reminder) => {
+        clearTimeout(timer)
+        stop()
+        resolve(reminder)
+      })
+    })
+    const answer = await api.remindMe(0.2, text)
+    const reminder = await heard
+    return { answer, text: reminder.text, atIsDate: reminder.at instanceof Date }
   },
 })
