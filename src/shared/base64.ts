@@ -34,7 +34,10 @@ export function encodeBase64(bytes: Uint8Array): string {
 export function decodeBase64(text: string): Uint8Array {
   if (NodeBuffer) {
     const b = NodeBuffer.from(text, 'base64')
-    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
+    // Small results are slices of Node's shared 8 KiB pool, next to other data: copy those, so the
+    // caller's `.buffer` holds only these bytes (it may be handed on whole, e.g. to a Blob or a worker).
+    if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength) return new Uint8Array(b.buffer)
+    return new Uint8Array(b)
   }
   const from = (Uint8Array as unknown as NativeFrom).fromBase64
   if (typeof from === 'function') return from(text)

@@ -19,6 +19,17 @@ describe('base64', () => {
     )
   })
 
+  it("decodes into memory of its own, never a view into Node's shared Buffer pool", () => {
+    // Buffer.from(string) carves small results out of a shared 8 KiB pool that holds other data (other
+    // messages). A handler that passes `bytes.buffer` on (a Blob, a worker, a file) must get only its bytes.
+    Buffer.from('secret from another message') // make sure the pool is in use
+    for (const text of ['AAEC', 'Zm9vYmFy', '', 'A'.repeat(8000), '!!AAEC!!']) {
+      const bytes = decodeBase64(text)
+      expect(bytes.byteOffset).toBe(0)
+      expect(bytes.buffer.byteLength).toBe(bytes.byteLength)
+    }
+  })
+
   it('known vectors (RFC 4648)', () => {
     const vectors = ['', 'f', 'fo', 'foo', 'foob', 'fooba', 'foobar']
     const expected = ['', 'Zg==', 'Zm8=', 'Zm9v', 'Zm9vYg==', 'Zm9vYmE=', 'Zm9vYmFy']
