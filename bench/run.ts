@@ -127,7 +127,11 @@ async function main(): Promise<void> {
     }
   }
   const args = process.argv.slice(2)
-  const command = `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`
+  // The exact command: through npm (which builds first) or run.ts directly against an existing dist.
+  const command =
+    process.env.npm_lifecycle_event === 'bench'
+      ? `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`
+      : ['node --import tsx bench/run.ts', ...args].join(' ')
   const report = renderReport({
     header,
     command,
