@@ -42,6 +42,71 @@ export function isPlainJson(v: unknown, depth = 0): boolean {
   }
 }
 
+const MAX_META_DEPTH = 1000
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/** A node of superjson's `values` tree: `[type, children?]` or `{ path: node }`; a type is `"Date"` or `["custom", "u8"]`. */
+function isValueTree(t: unknown, depth: number): boolean {
+  if (depth > MAX_META_DEPTH) return false
+  if (Array.isArray(t)) {
+    const [type, children] = t as unknown[]
+    const typeOk =
+      typeof type === 'string' ||
+      (Array.isArray(type) && type.length === 2 && type.every((x) => typeof x === 'string'))
+    return (
+      t.length >= 1 && t.length <= 2 && typeOk && (children === undefined || isTreeRecord(children, depth))
+    )
+  }
+  return isTreeRecord(t, depth)
+}
+
+function isTreeRecord(t: unknown, depth: number): boolean {
+  if (!isRecord(t)) return false
+  for (const key in t) if (!isValueTree(t[key], depth + 1)) return false
+  return true
+}
+
+const isPathList = (v: unknown) => Array.isArray(v) && v.every((p) => typeof p === 'string')
+const isPathRecord = (v: unknown) => isRecord(v) && Object.values(v).every(isPathList)
+
+/**
+ * Checks the shape of superjson metadata from the other end before superjson walks it. superjson trusts
+ * it: a string where a tree node belongs (`{"values":"x"}`) sends its walker into unbounded recursion
+ * (about 30 ms of CPU per 20-byte message before the stack overflows).
+ */
+function checkMeta(meta: unknown): void {
+  const bad = (what: string) => {
+    let shown: string
+    try {
+      shown = JSON.stringify(meta).slice(0, 80)
+    } catch {
+      shown = typeof meta
+    }
+    throw new TypeError(
+      `superjson metadata ${shown} is malformed: ${what}; the sender is not a superjson codec`,
+    )
+  }
+  if (!isRecord(meta)) bad('not an object')
+  const m = meta as Record<string, unknown>
+  if (m.v !== undefined && typeof m.v !== 'number') bad('"v" is not a number')
+  if (m.values !== undefined && !isValueTree(m.values, 0)) bad('"values" is not a tree of type annotations')
+  const eq = m.referentialEqualities
+  if (
+    eq !== undefined &&
+    !isPathRecord(eq) &&
+    !(
+      Array.isArray(eq) &&
+      eq.length >= 1 &&
+      eq.length <= 2 &&
+      isPathList(eq[0]) &&
+      (eq[1] === undefined || isPathRecord(eq[1]))
+    )
+  )
+    bad('"referentialEqualities" is not a map of paths')
+}
+
 function createSuperJSON(): SuperJSON {
   const sj = new SuperJSON()
   // superjson's default for typed arrays is an array of numbers (about 4x the bytes); base64 is 1.33x.
@@ -85,6 +150,7 @@ export function superjsonCodec(): Codec {
     },
     decode(json, meta) {
       if (meta === undefined) return json
+      checkMeta(meta)
       return sj.deserialize({ json: json as never, meta: meta as never })
     },
   }
