@@ -1,2 +1,2 @@
-export { ChildPort, type SpawnHostOptions, spawnHost } from './spawnHost.js'
 export * from './install/index.js'
+export { ChildPort, type SpawnHostOptions, spawnHost } from './spawnHost.js'
