@@ -9,7 +9,7 @@ describe('describeDisconnect turns browser messages into a code and a fix', () =
     ).toMatchInlineSnapshot(`
       {
         "code": "HOST_NOT_FOUND",
-        "message": "native host "com.acme.app" disconnected: Specified native messaging host not found. (the browser has no native messaging host registered as "com.acme.app": register it (\`nmrpc install --name com.acme.app --host <path> --extension-id <id>\`) and check the manifest's "name")",
+        "message": "native host "com.acme.app" disconnected: Specified native messaging host not found. (the browser found no usable native messaging host "com.acme.app": register it (\`nmrpc install --name com.acme.app --host <path> --extension-id <id>\`), check that the manifest's "name" matches and its "path" exists (Chromium says "not found" for a missing path too); Firefox also says this when "allowed_extensions" does not list this extension)",
       }
     `)
   })

@@ -19,8 +19,10 @@ export function describeDisconnect(
   if (/not found|no such native application/i.test(said)) {
     code = 'HOST_NOT_FOUND'
     fix =
-      `the browser has no native messaging host registered as "${host}": register it ` +
-      `(\`nmrpc install --name ${host} --host <path> --extension-id <id>\`) and check the manifest's "name"`
+      `the browser found no usable native messaging host "${host}": register it ` +
+      `(\`nmrpc install --name ${host} --host <path> --extension-id <id>\`), check that the manifest's "name" ` +
+      `matches and its "path" exists (Chromium says "not found" for a missing path too); Firefox also says this ` +
+      `when "allowed_extensions" does not list this extension`
   } else if (/forbidden|not allowed|access .* denied/i.test(said)) {
     code = 'FORBIDDEN'
     fix = `add this extension to "allowed_origins" (Chromium) or "allowed_extensions" (Firefox) in the manifest of "${host}"`
