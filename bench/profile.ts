@@ -2,6 +2,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path'
 import type { DriverResult } from './driver'
 import { type Hot, type ProfileSummary, summarizeProfile } from './lib/cpuProfile'
+import { formatMarkdown } from './lib/formatMarkdown'
 import type { ContenderName } from './lib/session'
 import type { WorkloadId } from './lib/workloads'
 
@@ -55,7 +56,9 @@ export async function profileContenders(input: ProfileInput): Promise<void> {
     for (const workload of input.workloads) lines.push(...(await profileOne(input, contender, workload)))
   const report = lines.join('\n')
   process.stdout.write(`${report}\n`)
-  writeFileSync(join(input.root, 'bench', 'PROFILE.md'), `${report}\n`)
+  const file = join(input.root, 'bench', 'PROFILE.md')
+  writeFileSync(file, `${report}\n`)
+  formatMarkdown(input.root, file)
   process.stderr.write('wrote bench/PROFILE.md\n')
 }
 

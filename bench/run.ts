@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { DriverResult } from './driver'
 import { bundleBench, installSnapshot } from './lib/bundle'
+import { formatMarkdown } from './lib/formatMarkdown'
 import { machineHeader, type RepResult, renderReport, writeResults } from './lib/report'
 import { CONTENDERS, type ContenderName } from './lib/session'
 import type { WorkloadId } from './lib/workloads'
@@ -144,7 +145,9 @@ async function main(): Promise<void> {
   })
   process.stdout.write(`${report}\n`)
   if (!values['no-write']) {
-    writeResults(join(root, 'bench', 'RESULTS.md'), report)
+    const file = join(root, 'bench', 'RESULTS.md')
+    writeResults(file, report)
+    formatMarkdown(root, file)
     process.stderr.write('wrote bench/RESULTS.md\n')
   }
 }
