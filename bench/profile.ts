@@ -2,7 +2,6 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path'
 import type { DriverResult } from './driver'
 import { type Hot, type ProfileSummary, summarizeProfile } from './lib/cpuProfile'
-import { formatMarkdown } from './lib/formatMarkdown'
 import type { ContenderName } from './lib/session'
 import type { WorkloadId } from './lib/workloads'
 
@@ -58,7 +57,6 @@ export async function profileContenders(input: ProfileInput): Promise<void> {
   process.stdout.write(`${report}\n`)
   const file = join(input.root, 'bench', 'PROFILE.md')
   writeFileSync(file, `${report}\n`)
-  formatMarkdown(input.root, file)
   process.stderr.write('wrote bench/PROFILE.md\n')
 }
 

@@ -18,7 +18,6 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { DriverResult } from './driver'
 import { bundleBench, installSnapshot } from './lib/bundle'
-import { formatMarkdown } from './lib/formatMarkdown'
 import { machineHeader, type RepResult, renderReport, writeResults } from './lib/report'
 import { CONTENDERS, type ContenderName } from './lib/session'
 import type { WorkloadId } from './lib/workloads'
@@ -147,7 +146,6 @@ async function main(): Promise<void> {
   if (!values['no-write']) {
     const file = join(root, 'bench', 'RESULTS.md')
     writeResults(file, report)
-    formatMarkdown(root, file)
     process.stderr.write('wrote bench/RESULTS.md\n')
   }
 }

@@ -47,19 +47,20 @@ class SourceMapper {
   /** `line` and `column` are 0-based, as in call frames. Returns 'path:line' relative to the root. */
   map(url: string, line: number, column: number): string {
     if (!url.startsWith('file://')) return url ? `${url}:${line + 1}` : '(native)'
-    let file = fileURLToPath(url)
-    // The bench runs a copy of dist/ (see installSnapshot); its maps point at src/ from dist/'s place.
+    const file = fileURLToPath(url)
+    // The bench runs a copy of dist/ (see installSnapshot): read the copy's own map (dist/ may have been
+    // rebuilt since), but resolve its relative sources from dist/'s place, where they point at src/.
     const copy = file.indexOf('/node_modules/nmrpc/dist/')
-    if (copy >= 0) file = join(this.root, file.slice(copy + '/node_modules/nmrpc/'.length))
+    const base = copy >= 0 ? join(this.root, file.slice(copy + '/node_modules/nmrpc/'.length)) : file
     const map = this.load(file)
     const entry = map?.findEntry(line, column)
     if (entry && 'originalSource' in entry && entry.originalSource) {
       const source = entry.originalSource.startsWith('file://')
         ? fileURLToPath(entry.originalSource)
-        : resolve(dirname(file), entry.originalSource)
+        : resolve(dirname(base), entry.originalSource)
       return `${relative(this.root, source)}:${entry.originalLine + 1}`
     }
-    return `${relative(this.root, file)}:${line + 1}`
+    return `${relative(this.root, base)}:${line + 1}`
   }
 
   private load(file: string): SourceMap | null {
