@@ -173,11 +173,15 @@ function optional(env: Record<string, unknown>, key: string, ok: (v: unknown) =>
   if (v !== undefined && !ok(v)) fail(`"${env.t}" envelope has a bad "${key}" (${describe(v)}): ${what}`, env)
 }
 
-function isWireError(v: unknown, depth = 0): v is WireError {
-  if (!isObject(v) || depth > 8) return false
-  if (typeof v.name !== 'string' || typeof v.message !== 'string' || typeof v.code !== 'string') return false
-  if (v.stack !== undefined && typeof v.stack !== 'string') return false
-  return v.cause === undefined || isWireError(v.cause, depth + 1)
+/** What is wrong with `v` as a {@link WireError}, naming the field (e.g. `e.cause.code`); undefined if nothing. */
+function wireErrorProblem(v: unknown, at: string, depth = 0): string | undefined {
+  if (!isObject(v)) return `"${at}" must be an object with string name, message and code, got ${describe(v)}`
+  if (depth > 8) return `"${at}" is a cause nested more than 8 deep`
+  for (const key of ['name', 'message', 'code'] as const)
+    if (typeof v[key] !== 'string') return `"${at}.${key}" must be a string, got ${describe(v[key])}`
+  if (v.stack !== undefined && typeof v.stack !== 'string')
+    return `"${at}.stack" must be a string, got ${describe(v.stack)}`
+  return v.cause === undefined ? undefined : wireErrorProblem(v.cause, `${at}.cause`, depth + 1)
 }
 
 /**
@@ -216,8 +220,10 @@ export function parseEnvelope(value: unknown): Envelope {
     case 'err':
       if (!isId(env.id)) fail(`"err" needs an integer id >= 0, got ${describe(env.id)}`, env)
       optional(env, 's', isIndex, 'an argument index')
-      if (!isWireError(env.e))
-        fail(`"err" needs "e" with string name, message and code, got ${describe(env.e)}`, env)
+      {
+        const problem = wireErrorProblem(env.e, 'e')
+        if (problem !== undefined) fail(`"err" has a bad error: ${problem}`, env)
+      }
       return env as unknown as ErrEnvelope
     case 'next':
     case 'end':

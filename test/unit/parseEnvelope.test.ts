@@ -59,7 +59,9 @@ describe('parseEnvelope accepts every kind', () => {
     const chain = (n: number): unknown =>
       n === 0 ? undefined : { name: 'E', message: `${n}`, code: 'C', cause: chain(n - 1) }
     expect(() => parseEnvelope({ t: 'err', id: 1, e: chain(9) })).not.toThrow()
-    expect(violation({ t: 'err', id: 1, e: chain(10) }).message).toMatch(/^"err" needs "e"/)
+    expect(violation({ t: 'err', id: 1, e: chain(10) }).message).toMatch(
+      /^"err" has a bad error: "e.cause.cause.cause.cause.cause.cause.cause.cause.cause" is a cause nested more than 8 deep$/,
+    )
   })
 })
 
@@ -145,10 +147,10 @@ describe('parseEnvelope refuses malformed envelopes, naming kind, field and valu
         "call with 33 stream arguments -> "call" envelope has a bad "st" ([0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28...): a list of argument indexes [id 5]",
         "call with window 0 -> "call" envelope has a bad "w" (0): a positive integer [id 5]",
         "ok without id -> "ok" needs an integer id >= 0, got undefined",
-        "err without e -> "err" needs "e" with string name, message and code, got undefined [id 6]",
-        "err with a numeric code -> "err" needs "e" with string name, message and code, got {"name":"E","message":"m","code":1} [id 6]",
-        "err with a numeric stack -> "err" needs "e" with string name, message and code, got {"name":"E","message":"m","code":"C","stack":1} [id 6]",
-        "err with a bad cause -> "err" needs "e" with string name, message and code, got {"name":"E","message":"m","code":"C","cause":"x"} [id 6]",
+        "err without e -> "err" has a bad error: "e" must be an object with string name, message and code, got undefined [id 6]",
+        "err with a numeric code -> "err" has a bad error: "e.code" must be a string, got 1 [id 6]",
+        "err with a numeric stack -> "err" has a bad error: "e.stack" must be a string, got 1 [id 6]",
+        "err with a bad cause -> "err" has a bad error: "e.cause" must be an object with string name, message and code, got "x" [id 6]",
         "err with s -1 -> "err" envelope has a bad "s" (-1): an argument index [id 6]",
         "next with a null id -> "next" needs an integer id >= 0, got null",
         "next with s 1.5 -> "next" envelope has a bad "s" (1.5): an argument index [id 7]",
@@ -282,7 +284,7 @@ describe('parseEnvelope under fuzzing', () => {
       `""call" needs an integer id >= 0, got object"`,
     )
     expect(violation({ t: 'err', id: 3, e: parsedO }).message).toMatchInlineSnapshot(
-      `""err" needs "e" with string name, message and code, got object"`,
+      `""err" has a bad error: "e.name" must be a string, got undefined"`,
     )
     expect(violation({ t: 'credit', id: 3, n: parsedO }).message).toMatchInlineSnapshot(
       `""credit" needs a positive integer "n", got object"`,
