@@ -177,7 +177,8 @@ export function renderReport(input: ReportInput): string {
     `- echo: a ${LOAD.echoBytes / 1048576} MiB ASCII string sent and returned ${LOAD.echoCalls} times (MiB/s counts the string once per call).`,
     `- stream: ${LOAD.streamBytes / 1048576} MiB as ${LOAD.streamItem / 1024} KiB string items host->client. Contenders without streams emulate it: items are notifications, the host keeps at most ${STREAM_WINDOW} unacknowledged and the client acknowledges every ${STREAM_ACK_EVERY}, so at most ${(STREAM_WINDOW * LOAD.streamItem) / 1048576} MiB is in flight.`,
     `- binary: one call returning ${LOAD.binaryBytes / 1048576} MiB as a Uint8Array; contenders without binary support send base64 text in one message and the client decodes it (included in the time).`,
-    `- peak RSS over idle: /proc VmHWM after the workload minus VmRSS before it, with the peak reset (clear_refs 5) after warm-up and a GC on the client.`,
+    `- peak RSS over idle: /proc VmHWM after the workload minus VmRSS before it, with the peak reset (clear_refs 5) after warm-up and a GC on the client. In the binary workload the host's handler itself makes the ${LOAD.binaryBytes / 1048576} MiB array, so that much of the host's peak is the payload, not the RPC layer; read the "< 64 MiB above idle" target as "< 64 MiB beyond the payload".`,
+    '- unpinned sequential latency is bimodal: when the scheduler puts the two processes on one CPU a round trip costs about 20 µs, on two CPUs 50-100 µs; the pinned row is the stable one.',
     `- during: \`add(1, 1)\` every ${LOAD.duringGapMs} ms while a ${LOAD.streamBytes / 1048576} MiB stream runs; only calls that finished while the stream was still running count.`,
   )
   for (const note of input.notes) lines.push(`- ${note}`)
