@@ -32,6 +32,9 @@ export function machineHeader(root: string): string[] {
   let commit = 'unknown'
   try {
     commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim()
+    // The build uses the working tree: say so when src/ differs from the commit named.
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: root, encoding: 'utf8' })
+    if (dirty.trim()) commit += ' plus uncommitted changes in src/'
   } catch {
     // Not a git checkout; the rest of the header still says where the numbers come from.
   }
