@@ -4,7 +4,11 @@ import { type Envelope, PROTOCOL_VERSION, parseEnvelope } from '../src/shared/pr
 import { Reassembler } from '../src/shared/reassembler.js'
 
 const doc = readFileSync(new URL('../PROTOCOL.md', import.meta.url), 'utf8')
-const examples = [...doc.matchAll(/```json\n([\s\S]*?)\n```/g)].map((m) => m[1]!)
+// A batch example is an array of envelopes; each of its envelopes counts as an example.
+const examples = [...doc.matchAll(/```json\n([\s\S]*?)\n```/g)].flatMap((m) => {
+  const value: unknown = JSON.parse(m[1]!)
+  return Array.isArray(value) ? value.map((v) => JSON.stringify(v)) : [m[1]!]
+})
 
 describe('PROTOCOL.md is true to the code', () => {
   it('has examples', () => {
@@ -36,6 +40,10 @@ describe('PROTOCOL.md is true to the code', () => {
     expect(doc).toMatch(new RegExp(`^# The nmrpc wire protocol, version ${PROTOCOL_VERSION}$`, 'm'))
     const hello = examples.map((t) => JSON.parse(t)).find((e) => e.t === 'hello')
     expect(hello.v).toBe(PROTOCOL_VERSION)
+  })
+
+  it('shows a batch', () => {
+    expect(doc).toMatch(/```json\n\[\{"t":"call"/)
   })
 
   it('has chunk examples that reassemble into a valid envelope', () => {

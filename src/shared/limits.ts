@@ -35,3 +35,6 @@ export const MAX_REFUSED_CHUNK_KEYS = 1024
 
 /** How long `host.close()` (and SIGTERM) lets in-flight calls finish before cancelling them, in ms. */
 export const DEFAULT_CLOSE_GRACE = 1_000
+
+/** Most envelopes accepted in one batch message. */
+export const MAX_BATCH = 65_536

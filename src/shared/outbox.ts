@@ -10,12 +10,10 @@ interface BulkJob {
   done: () => void
 }
 
-const HAS_PAYLOAD: Record<string, true> = { call: true, ok: true, next: true, err: true, event: true }
-
 /**
- * The one way out of a session. Small envelopes go straight to the transport; an envelope over the
- * transport's size limit becomes a chunk series, sent one piece at a time and round-robin with other series,
- * so a 100 MiB result does not hold up a small reply queued behind it.
+ * The one way out of a session. Small envelopes are batched per tick and go straight to the transport; an
+ * envelope over the transport's size limit becomes a chunk series, sent one piece at a time and round-robin
+ * with other series, so a 100 MiB result does not hold up a small reply queued behind it.
  */
 export class Outbox {
   private writable = true
@@ -24,6 +22,13 @@ export class Outbox {
   private chunkSeq = 0
   private drainWaiters: Array<() => void> = []
   private closed = false
+  private batch: Array<string | object> = []
+  private batchBytes = 2
+  private flushQueued = false
+  private readonly flushTask = () => {
+    this.flushQueued = false
+    this.flush()
+  }
 
   constructor(
     private readonly transport: Transport,
@@ -46,16 +51,46 @@ export class Outbox {
     if (t.kind === 'text') {
       const text = JSON.stringify(env)
       // UTF-8 is at most 3 bytes per UTF-16 unit, so short texts need no exact count.
-      if (text.length * 3 > limit && this.byteLength(text) > limit) return this.chunk(env, text)
-      this.write(text)
+      let size = text.length * 3
+      if (size > limit) {
+        size = this.byteLength(text)
+        if (size > limit) return this.chunk(env, text)
+      }
+      this.enqueue(text, size)
       return undefined
     }
-    if (HAS_PAYLOAD[env.t] === true && jsonSizeBound(env, limit) > limit) {
+    let size = jsonSizeBound(env, limit)
+    if (size > limit) {
       const text = JSON.stringify(env)
-      if (this.byteLength(text) > limit) return this.chunk(env, text)
+      size = this.byteLength(text)
+      if (size > limit) return this.chunk(env, text)
     }
-    this.write(env)
+    this.enqueue(env, size)
     return undefined
+  }
+
+  /**
+   * Envelopes sent in the same tick leave as one message (a JSON array: a batch), up to the size limit:
+   * one frame, one parse and one event for many small calls instead of one each.
+   */
+  private enqueue(item: string | object, size: number): void {
+    if (this.batch.length > 0 && this.batchBytes + size + 1 > this.transport.maxMessageBytes) this.flush()
+    this.batch.push(item)
+    this.batchBytes += size + 1
+    if (!this.flushQueued) {
+      this.flushQueued = true
+      queueMicrotask(this.flushTask)
+    }
+  }
+
+  /** Hands the batch to the transport now. */
+  flush(): void {
+    const b = this.batch
+    if (b.length === 0) return
+    this.batch = []
+    this.batchBytes = 2 // the brackets
+    if (b.length === 1) this.write(b[0]!)
+    else this.write(this.transport.kind === 'text' ? `[${b.join(',')}]` : b)
   }
 
   /** Resolves when the transport can take more (at once if it can). */
@@ -73,6 +108,7 @@ export class Outbox {
   }
 
   close(): void {
+    this.flush()
     this.closed = true
     for (const job of this.bulk) job.done()
     this.bulk = []
@@ -84,6 +120,7 @@ export class Outbox {
   }
 
   private chunk(env: Envelope, text: string): Promise<void> {
+    this.flush() // what was sent before goes before the pieces
     const k = ++this.chunkSeq
     const e = env as { id?: number; s?: number }
     // The fixed part of each piece; `of`, `id` and `s` let the receiver fail just this call if it refuses.
@@ -100,6 +137,7 @@ export class Outbox {
   private pump(): void {
     if (this.pumping) return
     this.pumping = true
+    this.flush()
     try {
       while (this.writable && !this.closed && this.bulk.length > 0) {
         const job = this.bulk.shift()!

@@ -16,7 +16,12 @@ export class RemoteCall<T = unknown> implements PromiseLike<T>, AsyncIterable<T>
   private state = PENDING
   private value: unknown
   private queue: StreamQueue<T> | null = null
-  private listeners: Array<() => void> | null = null
+  /** Made on the first `then` only, so nobody awaiting means no promise that could reject unhandled. */
+  private promise: Promise<T> | null = null
+  private resolvePromise: ((v: T) => void) | null = null
+  private rejectPromise: ((e: unknown) => void) | null = null
+  /** Iterators waiting for the first reply. */
+  private waiters: Array<() => void> | null = null
   private iterated = false
 
   constructor(
@@ -30,7 +35,8 @@ export class RemoteCall<T = unknown> implements PromiseLike<T>, AsyncIterable<T>
     if (this.state !== PENDING) return
     this.state = VALUE
     this.value = value
-    this.notify()
+    this.resolvePromise?.(value as T)
+    this.wake()
   }
 
   /** @internal The call failed (before or during its stream). */
@@ -42,7 +48,8 @@ export class RemoteCall<T = unknown> implements PromiseLike<T>, AsyncIterable<T>
     if (this.state !== PENDING) return
     this.state = FAILED
     this.value = error
-    this.notify()
+    this.rejectPromise?.(error)
+    this.wake()
   }
 
   /** @internal The reply is a stream; returns the queue its items go into. */
@@ -50,7 +57,8 @@ export class RemoteCall<T = unknown> implements PromiseLike<T>, AsyncIterable<T>
     if (this.state === PENDING) {
       this.state = STREAM
       this.queue = new StreamQueue<T>(this.window, this.hooks, `stream "${this.path}"`)
-      this.notify()
+      this.resolvePromise?.(this.iterable())
+      this.wake()
     }
     return this.queue!
   }
@@ -64,7 +72,7 @@ export class RemoteCall<T = unknown> implements PromiseLike<T>, AsyncIterable<T>
   }
 
   catch<B = never>(onError?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<T | B> {
-    return this.then(undefined, onError)
+    return this.settled().then(undefined, onError)
   }
 
   finally(fn?: (() => void) | null): Promise<T> {
@@ -76,7 +84,8 @@ export class RemoteCall<T = unknown> implements PromiseLike<T>, AsyncIterable<T>
       throw new TypeError(`stream "${this.path}" is already being read; a remote stream can be iterated once`)
     this.iterated = true
     return {
-      next: () => this.firstReply().then(() => this.queue!.next()),
+      next: () =>
+        this.state === STREAM ? this.queue!.next() : this.firstReply().then(() => this.queue!.next()),
       return: () => {
         if (this.state === PENDING) {
           // Broke out before the first item: cancel the call itself.
@@ -90,37 +99,50 @@ export class RemoteCall<T = unknown> implements PromiseLike<T>, AsyncIterable<T>
   }
 
   private firstReply(): Promise<void> {
-    return this.wait().then(() => {
+    const check = () => {
       if (this.state === FAILED) throw this.value
       if (this.state === VALUE)
         throw new RpcError(
           'NOT_A_STREAM',
           `"${this.path}" returned a single value, not a stream; use \`await\` instead of \`for await\``,
         )
-    })
+    }
+    if (this.state !== PENDING) return Promise.resolve().then(check)
+    return new Promise<void>((resolve) => {
+      this.waiters ??= []
+      this.waiters.push(resolve)
+    }).then(check)
   }
 
   private settled(): Promise<T> {
-    return this.wait().then(() => {
-      if (this.state === FAILED) throw this.value
-      if (this.state === VALUE) return this.value as T
-      // A stream awaited: hand out an iterable (not `this`: resolving with a thenable would loop).
-      const self = this
-      return { [Symbol.asyncIterator]: () => self[Symbol.asyncIterator]() } as T
-    })
+    if (this.promise) return this.promise
+    switch (this.state) {
+      case PENDING:
+        this.promise = new Promise<T>((resolve, reject) => {
+          this.resolvePromise = resolve
+          this.rejectPromise = reject
+        })
+        break
+      case VALUE:
+        this.promise = Promise.resolve(this.value as T)
+        break
+      case FAILED:
+        this.promise = Promise.reject(this.value)
+        break
+      default:
+        this.promise = Promise.resolve(this.iterable())
+    }
+    return this.promise
   }
 
-  private wait(): Promise<void> {
-    if (this.state !== PENDING) return Promise.resolve()
-    return new Promise((resolve) => {
-      this.listeners ??= []
-      this.listeners.push(resolve)
-    })
+  /** What awaiting a stream gives: an iterable (not `this`: resolving with a thenable would loop). */
+  private iterable(): T {
+    return { [Symbol.asyncIterator]: () => this[Symbol.asyncIterator]() } as T
   }
 
-  private notify(): void {
-    const ls = this.listeners
-    this.listeners = null
-    if (ls) for (const l of ls) l()
+  private wake(): void {
+    const ws = this.waiters
+    this.waiters = null
+    if (ws) for (const w of ws) w()
   }
 }

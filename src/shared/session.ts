@@ -1,7 +1,7 @@
 import type { Codec } from './codec.js'
 import { fromWireError, RpcError, toWireError } from './errors.js'
 import type { HandlerEntry } from './handlers.js'
-import { DEFAULT_STREAM_WINDOW, MAX_STREAM_ARGS } from './limits.js'
+import { DEFAULT_STREAM_WINDOW, MAX_BATCH, MAX_STREAM_ARGS } from './limits.js'
 import { Outbox } from './outbox.js'
 import {
   type CallEnvelope,
@@ -68,7 +68,8 @@ interface OutCall {
 }
 
 interface InCall {
-  controller: AbortController
+  /** Only for handlers that take a context: nobody else could observe the signal. */
+  controller: AbortController | undefined
   producer: Producer | undefined
   argQueues: Array<StreamQueue<unknown> | undefined> | undefined
 }
@@ -333,6 +334,23 @@ export class Session implements TransportSink {
 
   message(value: unknown): void {
     if (this.closedError) return
+    if (!Array.isArray(value)) {
+      this.receive(value)
+      return
+    }
+    // A batch: envelopes the other side sent in one tick.
+    if (value.length > MAX_BATCH) {
+      this.invalid(`a batch of ${value.length} envelopes is over the limit of ${MAX_BATCH}`)
+      return
+    }
+    for (const v of value) {
+      if (this.closedError) return
+      if (Array.isArray(v)) this.invalid('a batch contained another batch')
+      else this.receive(v)
+    }
+  }
+
+  private receive(value: unknown): void {
     let env: Envelope
     try {
       env = parseEnvelope(value)
@@ -463,7 +481,7 @@ export class Session implements TransportSink {
         this.invalid('a chunked message contained another chunk')
         return
       }
-      this.message(inner)
+      this.receive(inner)
       return
     }
     if (r.kind !== 'refused') return
@@ -548,7 +566,11 @@ export class Session implements TransportSink {
       return
     }
 
-    const rec: InCall = { controller: new AbortController(), producer: undefined, argQueues: undefined }
+    const rec: InCall = {
+      controller: entry.contextual ? new AbortController() : undefined,
+      producer: undefined,
+      argQueues: undefined,
+    }
     if (env.st) {
       rec.argQueues = []
       const window = this.o.streamWindow
@@ -573,7 +595,7 @@ export class Session implements TransportSink {
     let result: unknown
     try {
       result = entry.contextual
-        ? entry.fn(this.o.context({ signal: rec.controller.signal, path: env.p }), ...args)
+        ? entry.fn(this.o.context({ signal: rec.controller!.signal, path: env.p }), ...args)
         : entry.fn(...args)
     } catch (e) {
       this.replyError(id, rec, e)
@@ -630,7 +652,7 @@ export class Session implements TransportSink {
     const rec = this.incoming.get(id)
     if (!rec) return
     this.incoming.delete(id)
-    rec.controller.abort(
+    rec.controller?.abort(
       new RpcError('CANCELLED', `the caller cancelled the call (${why ?? 'no reason given'})`),
     )
     rec.producer?.cancel()
@@ -714,7 +736,7 @@ export class Session implements TransportSink {
       rec.call.settleError(this.callError(error, rec.path))
     }
     for (const rec of this.incoming.values()) {
-      rec.controller.abort(error)
+      rec.controller?.abort(error)
       rec.producer?.cancel()
       if (rec.argQueues) for (const q of rec.argQueues) q?.fail(error)
     }
@@ -728,6 +750,7 @@ export class Session implements TransportSink {
   close(error: RpcError): void {
     if (this.closedError) return
     for (const id of this.pending.keys()) this.outbox.send({ t: 'cancel', id, why: 'closed' })
+    this.outbox.flush()
     this.closeWith(error)
     this.transport.close()
   }

@@ -180,6 +180,7 @@ describe('chunking through the real Outbox', () => {
       const { sent, outbox } = recorder(limit)
       const env = okOfSize(size, fill)
       void outbox.send(env)
+      outbox.flush() // a single small envelope waits for the end of the tick to be batched
       expect(sent).toHaveLength(count)
       for (const m of sent) expect(bytes(m)).toBeLessThanOrEqual(limit)
       if (count === 1) expect(sent[0]).toBe(JSON.stringify(env))
@@ -215,6 +216,7 @@ describe('chunking through the real Outbox', () => {
     const env: Envelope = { t: 'ok', id: 1, r: new Array(41_000).fill(-0.0000010005749254156202) }
     expect(bytes(JSON.stringify(env))).toBeGreaterThan(limit)
     void outbox.send(env)
+    outbox.flush() // a single small envelope waits for the end of the tick to be batched
     expect(sent.length).toBeGreaterThan(1)
     for (const m of sent) expect(bytes(JSON.stringify(m))).toBeLessThanOrEqual(limit)
   })
@@ -225,6 +227,7 @@ describe('chunking through the real Outbox', () => {
         const { sent, outbox } = recorder(maxMessageBytes)
         const env: Envelope = { t: 'next', id: 3, s: 2, r: [r, r] }
         void outbox.send(env)
+        outbox.flush() // a single small envelope waits for the end of the tick to be batched
         for (const m of sent) expect(bytes(m)).toBeLessThanOrEqual(maxMessageBytes)
         const whole =
           sent.length === 1 ? sent[0]! : sent.map((m) => (JSON.parse(m) as { d: string }).d).join('')
