@@ -135,6 +135,9 @@ export interface Client<Api, Events extends EventMap = EventMap> extends ClientV
 
 type Listener = (data: unknown) => void
 
+/** Node's native UTF-8 counter when the client runs in Node (found on globalThis, never imported). */
+const nodeByteLength = (globalThis as { Buffer?: { byteLength(s: string): number } }).Buffer?.byteLength
+
 class NativeClient implements Client<unknown> {
   state: ClientState = 'idle'
   lastError: RpcError | undefined
@@ -275,7 +278,7 @@ class NativeClient implements Client<unknown> {
       maxReassembledBytes: o.maxReassembledBytes ?? DEFAULT_MAX_REASSEMBLED_BYTES,
       exposeStack: o.exposeStack ?? false,
       impl: IMPL,
-      byteLength: utf8Length,
+      byteLength: nodeByteLength ?? utf8Length,
       log,
       context: (base: BaseContext) => ({ ...base, peer: this.call }),
       onEvent: (name, data) => {

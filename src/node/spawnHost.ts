@@ -67,7 +67,8 @@ class ListenerList<T> {
     this.fns = this.fns.filter((f) => f !== fn)
   }
   emit(arg: T): void {
-    for (const fn of [...this.fns]) fn(arg)
+    // removeListener replaces the array, so iterating the current one is safe without a copy.
+    for (const fn of this.fns) fn(arg)
   }
 }
 

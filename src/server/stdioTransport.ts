@@ -14,13 +14,11 @@ export interface StdioTransportOptions {
 }
 
 /**
- * Native messaging framing over a pair of byte streams (the host's stdin and stdout). Frames written in
- * the same tick go out in one `writev` (the output is corked until the next tick).
+ * Native messaging framing over a pair of byte streams (the host's stdin and stdout).
  */
 export class StdioTransport implements Transport {
   readonly kind = 'text' as const
   readonly maxMessageBytes: number
-  private corked = false
   private closed = false
   private sink: TransportSink | null = null
   private readonly write: (chunk: Uint8Array) => boolean
@@ -80,27 +78,15 @@ export class StdioTransport implements Transport {
     const frame = Buffer.allocUnsafe(4 + size)
     writeLength(frame, 0, size)
     frame.write(body, 4, 'utf8')
-    if (!this.corked) {
-      this.corked = true
-      this.output.cork()
-      process.nextTick(() => {
-        this.corked = false
-        this.output.uncork()
-      })
-    }
+    // No corking here: the session's outbox already sends what one tick produced as one batch.
     return this.write(frame)
   }
 
   /** Resolves once everything written so far has been handed to the OS. */
   flush(): Promise<void> {
-    if (this.output.writableLength === 0 && !this.corked) return Promise.resolve()
+    if (this.output.writableLength === 0) return Promise.resolve()
     return new Promise((resolve) => {
       const done = () => resolve()
-      if (this.corked) {
-        this.corked = false
-        this.output.uncork()
-      }
-      if (this.output.writableLength === 0) return done()
       this.output.once('drain', done)
       this.output.once('error', done)
       this.output.once('close', done)

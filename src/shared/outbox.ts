@@ -51,6 +51,8 @@ export class Outbox {
     if (t.kind === 'text') {
       const text = JSON.stringify(env)
       // UTF-8 is at most 3 bytes per UTF-16 unit, so short texts need no exact count.
+      // UTF-8 needs at least one byte per UTF-16 unit: a text longer than the limit is chunked uncounted.
+      if (text.length > limit) return this.chunk(env, text)
       let size = text.length * 3
       if (size > limit) {
         size = this.byteLength(text)
@@ -62,6 +64,7 @@ export class Outbox {
     let size = jsonSizeBound(env, limit)
     if (size > limit) {
       const text = JSON.stringify(env)
+      if (text.length > limit) return this.chunk(env, text)
       size = this.byteLength(text)
       if (size > limit) return this.chunk(env, text)
     }
