@@ -57,9 +57,8 @@ describe('a consumer that never reads a stream', () => {
     const ac = new AbortController()
     // 1 MiB items, window 16: a producer that ignored credit would have made hundreds of MiB by the end.
     void client.with({ signal: ac.signal, timeout: 0 }).call.flood(MiB, 'unread')
-    let produced = 0
     const deadline = Date.now() + 15_000
-    while ((produced = await client.call.produced()) < 16) {
+    for (let produced = 0; produced < 16; produced = await client.call.produced()) {
       if (Date.now() > deadline) throw new Error(`the producer made only ${produced} items`)
       await new Promise((r) => setTimeout(r, 20))
     }
