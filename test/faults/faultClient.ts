@@ -9,7 +9,12 @@ import { FAULT_HOST } from './rawHost.js'
 
 /** The fault host behind a real client, through spawnHost (browser framing and rules). */
 export function startFaultClient(
-  options: { client?: ClientOptions; spawn?: SpawnHostOptions; nodeArgs?: string[] } = {},
+  options: {
+    client?: ClientOptions
+    spawn?: SpawnHostOptions
+    nodeArgs?: string[]
+    env?: NodeJS.ProcessEnv
+  } = {},
 ) {
   const dir = mkdtempSync(join(tmpdir(), 'nmrpc-faults-'))
   const marksFile = join(dir, 'marks')
@@ -18,7 +23,7 @@ export function startFaultClient(
   const factory = spawnHost(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', FAULT_HOST], {
     stderr: 'pipe',
     ...options.spawn,
-    env: { ...process.env, NMRPC_MARKS: marksFile },
+    env: { ...process.env, NMRPC_MARKS: marksFile, ...options.env },
     onSpawn: (child) => {
       children.push(child)
     },
