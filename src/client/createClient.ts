@@ -52,6 +52,15 @@ export interface ClientOptions {
    * @default 1_048_576
    */
   maxMessageBytes?: number
+  /**
+   * Extension handlers running at once for the host; more wait in a queue.
+   * @default 1024
+   */
+  maxConcurrentCalls?: number
+  /** Host calls waiting for a handler slot; more are refused with `LIMIT_EXCEEDED`. @default 65_536 */
+  maxQueuedCalls?: number
+  /** Result streams the extension's handlers produce at once. @default 1024 */
+  maxStreams?: number
   /** Handlers the host may call (through `host.peer()` or a handler's `ctx.peer`). */
   handlers?: object
   /**
@@ -275,6 +284,9 @@ class NativeClient implements Client<unknown> {
       timeout: o.timeout ?? DEFAULT_TIMEOUT,
       streamWindow: o.streamWindow ?? DEFAULT_STREAM_WINDOW,
       maxPendingCalls: o.maxPendingCalls ?? DEFAULT_MAX_PENDING_CALLS,
+      maxConcurrentCalls: o.maxConcurrentCalls,
+      maxQueuedCalls: o.maxQueuedCalls,
+      maxStreams: o.maxStreams,
       maxReassembledBytes: o.maxReassembledBytes ?? DEFAULT_MAX_REASSEMBLED_BYTES,
       exposeStack: o.exposeStack ?? false,
       impl: IMPL,

@@ -80,6 +80,28 @@ export interface HostOptions {
    * @default 1_000
    */
   closeGrace?: number
+  /**
+   * Extensions allowed to call this host, checked against the caller the browser names in argv (Chromium:
+   * `chrome-extension://ID/` or the bare 32-letter ID; Firefox: the add-on id), in addition to the
+   * browser's own manifest check. Any other caller (or none) gets `UNAUTHORIZED` for its calls and the
+   * host exits. Unset: every caller the browser lets through.
+   */
+  allowedCallers?: readonly string[]
+  /**
+   * Handlers running at once; more calls wait in a queue (a stream counts until it ends).
+   * @default 1024
+   */
+  maxConcurrentCalls?: number
+  /**
+   * Calls waiting for a handler slot; more are refused with `LIMIT_EXCEEDED`.
+   * @default 65_536
+   */
+  maxQueuedCalls?: number
+  /**
+   * Result streams running at once; a handler returning one more fails with `LIMIT_EXCEEDED`.
+   * @default 1024
+   */
+  maxStreams?: number
   /** Receives events the extension sends with `client.emit`. */
   onEvent?: (name: string, data: unknown) => void
   /**
@@ -199,6 +221,9 @@ export class NativeHost<Api extends object, Events extends EventMap = EventMap>
       timeout: o.timeout ?? DEFAULT_TIMEOUT,
       streamWindow: o.streamWindow ?? DEFAULT_STREAM_WINDOW,
       maxPendingCalls: o.maxPendingCalls ?? DEFAULT_MAX_PENDING_CALLS,
+      maxConcurrentCalls: o.maxConcurrentCalls,
+      maxQueuedCalls: o.maxQueuedCalls,
+      maxStreams: o.maxStreams,
       maxReassembledBytes: o.maxReassembledBytes ?? DEFAULT_MAX_REASSEMBLED_BYTES,
       exposeStack: o.exposeStack ?? false,
       impl: IMPL,
@@ -211,7 +236,15 @@ export class NativeHost<Api extends object, Events extends EventMap = EventMap>
       }),
       onEvent: o.onEvent,
       onClose: () => closed(),
+      // A refused caller has had its answer: leave soon (the browser sends its first calls right away).
+      onRefused: () => void setTimeout(() => void this.close(), 20),
     })
+    const refusal = o.allowedCallers ? refuseCaller(this.caller, o.allowedCallers, name) : undefined
+    if (refusal) {
+      log(`nmrpc: ${refusal}`)
+      session.refuseCalls(refusal, 'UNAUTHORIZED')
+      setTimeout(() => void this.close(), 2_000).unref()
+    }
     this.session = session
     this.transport = transport
     const onSignal = () => void this.close()
@@ -256,6 +289,18 @@ export class NativeHost<Api extends object, Events extends EventMap = EventMap>
     if (!this.session) throw new Error('the host is not connected yet: call host.listen() first')
     return this.session
   }
+}
+
+/** Why the caller may not call this host, or undefined when it may. */
+function refuseCaller(caller: LaunchContext, allowed: readonly string[], name: string): string | undefined {
+  const ids = allowed.map((a) => /^chrome-extension:\/\/([^/]+)\/?$/.exec(a)?.[1] ?? a)
+  if (caller.extensionId && ids.includes(caller.extensionId)) return undefined
+  const who =
+    caller.origin ?? caller.extensionId ?? `an unknown caller (argv: ${JSON.stringify(caller.argv)})`
+  return (
+    `host "${name}" does not accept calls from ${who}: it is not in allowedCallers (${allowed.join(', ')}); ` +
+    "add the extension's id to allowedCallers in defineHost's options"
+  )
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))

@@ -38,3 +38,12 @@ export const DEFAULT_CLOSE_GRACE = 1_000
 
 /** Most envelopes accepted in one batch message. */
 export const MAX_BATCH = 65_536
+
+/** Default most handlers running at once on one side; more calls wait in a queue. */
+export const DEFAULT_MAX_CONCURRENT_CALLS = 1024
+
+/** Default most calls waiting for a handler slot; more are refused with `LIMIT_EXCEEDED`. */
+export const DEFAULT_MAX_QUEUED_CALLS = 65_536
+
+/** Default most result streams one side produces at once. */
+export const DEFAULT_MAX_STREAMS = 1024

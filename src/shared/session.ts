@@ -1,7 +1,14 @@
 import type { Codec } from './codec.js'
 import { fromWireError, RpcError, toWireError } from './errors.js'
 import type { HandlerEntry } from './handlers.js'
-import { DEFAULT_STREAM_WINDOW, MAX_BATCH, MAX_STREAM_ARGS } from './limits.js'
+import {
+  DEFAULT_MAX_CONCURRENT_CALLS,
+  DEFAULT_MAX_QUEUED_CALLS,
+  DEFAULT_MAX_STREAMS,
+  DEFAULT_STREAM_WINDOW,
+  MAX_BATCH,
+  MAX_STREAM_ARGS,
+} from './limits.js'
 import { Outbox } from './outbox.js'
 import {
   type CallEnvelope,
@@ -47,6 +54,12 @@ export interface SessionOptions {
   timeout: number
   streamWindow: number
   maxPendingCalls: number
+  /** Handlers running at once; calls beyond wait in a queue. */
+  maxConcurrentCalls?: number
+  /** Calls waiting for a handler slot; beyond, they are refused with `LIMIT_EXCEEDED`. */
+  maxQueuedCalls?: number
+  /** Result streams this side produces at once; beyond, the call fails with `LIMIT_EXCEEDED`. */
+  maxStreams?: number
   maxReassembledBytes: number
   exposeStack: boolean
   impl: string
@@ -56,6 +69,8 @@ export interface SessionOptions {
   onEvent?: (name: string, value: unknown) => void
   onHello?: (hello: HelloEnvelope) => void
   onClose?: (error: RpcError) => void
+  /** Called after a call was answered with the `refuseCalls` error. */
+  onRefused?: () => void
 }
 
 interface OutCall {
@@ -146,7 +161,11 @@ export class Session implements TransportSink {
   private readonly running = new Set<Promise<void>>()
   private closedError: RpcError | null = null
   private versionError: RpcError | null = null
-  private refusing: string | null = null
+  private refusing: { reason: string; code: string } | null = null
+  /** Calls waiting for a handler slot (maxConcurrentCalls), in arrival order. */
+  private readonly queued = new Map<number, CallEnvelope>()
+  private draining = false
+  private producing = 0
   /** The other end's hello, once it came. */
   remoteHello: HelloEnvelope | null = null
 
@@ -172,7 +191,7 @@ export class Session implements TransportSink {
   get load(): { pending: number; incoming: number; reassemblyBytes: number } {
     return {
       pending: this.pending.size,
-      incoming: this.incoming.size,
+      incoming: this.incoming.size + this.queued.size,
       reassemblyBytes: this.reassembler.pendingBytes,
     }
   }
@@ -539,14 +558,52 @@ export class Session implements TransportSink {
       return
     }
     if (this.refusing) {
-      reply('CLOSED', `Call to "${env.p}" refused: ${this.refusing}`)
+      reply(this.refusing.code, `Call to "${env.p}" refused: ${this.refusing.reason}`)
+      this.o.onRefused?.()
       return
     }
-    if (this.incoming.has(id)) {
+    if (this.incoming.has(id) || this.queued.has(id)) {
       this.o.log(
         `nmrpc: ${this.o.peer} reused call id ${id} while that call is still running; ignored the second`,
       )
       return
+    }
+    if (this.incoming.size >= (this.o.maxConcurrentCalls ?? DEFAULT_MAX_CONCURRENT_CALLS)) {
+      const max = this.o.maxQueuedCalls ?? DEFAULT_MAX_QUEUED_CALLS
+      if (this.queued.size >= max) {
+        reply(
+          'LIMIT_EXCEEDED',
+          `Call to "${env.p}" refused: ${this.o.self} is running ${this.incoming.size} calls and ${this.queued.size} ` +
+            `more are waiting (maxQueuedCalls ${max}); send fewer at once`,
+        )
+        return
+      }
+      this.queued.set(id, env)
+      return
+    }
+    this.startCall(env)
+  }
+
+  /** Starts queued calls while there are free handler slots. */
+  private drainQueue(): void {
+    if (this.draining || this.queued.size === 0) return
+    this.draining = true
+    try {
+      const max = this.o.maxConcurrentCalls ?? DEFAULT_MAX_CONCURRENT_CALLS
+      while (this.queued.size > 0 && this.incoming.size < max && !this.closedError) {
+        const [id, env] = this.queued.entries().next().value!
+        this.queued.delete(id)
+        this.startCall(env)
+      }
+    } finally {
+      this.draining = false
+    }
+  }
+
+  private startCall(env: CallEnvelope): void {
+    const id = env.id
+    const reply = (code: string, message: string): void => {
+      this.outbox.send({ t: 'err', id, e: { name: 'RpcError', message, code } })
     }
     const entry = this.o.handlers?.get(env.p)
     if (!entry) {
@@ -612,10 +669,29 @@ export class Session implements TransportSink {
   private replyValue(id: number, rec: InCall, value: unknown, env: CallEnvelope): void {
     if (this.incoming.get(id) !== rec) return // cancelled meanwhile
     if (isAsyncIterable(value)) {
+      const max = this.o.maxStreams ?? DEFAULT_MAX_STREAMS
+      if (this.producing >= max) {
+        const it = value[Symbol.asyncIterator]()
+        void Promise.resolve(it.return?.()).catch(() => {})
+        this.replyError(
+          id,
+          rec,
+          new RpcError(
+            'LIMIT_EXCEEDED',
+            `"${env.p}" cannot start a stream: ${this.producing} streams are already running (maxStreams ${max}); ` +
+              'finish or cancel some first',
+          ),
+        )
+        return
+      }
       const p = new Producer(env.w ?? DEFAULT_STREAM_WINDOW)
       rec.producer = p
+      this.producing++
       this.track(
-        this.produce(value, p, id, undefined, `stream "${env.p}"`).finally(() => this.finishIn(id, rec)),
+        this.produce(value, p, id, undefined, `stream "${env.p}"`).finally(() => {
+          this.producing--
+          this.finishIn(id, rec)
+        }),
       )
       return
     }
@@ -646,12 +722,15 @@ export class Session implements TransportSink {
   private finishIn(id: number, rec: InCall): void {
     if (this.incoming.get(id) === rec) this.incoming.delete(id)
     if (rec.argQueues) for (const q of rec.argQueues) if (q && !q.finished) void q.return()
+    this.drainQueue()
   }
 
   private cancelIn(id: number, why: string | undefined): void {
+    if (this.queued.delete(id)) return
     const rec = this.incoming.get(id)
     if (!rec) return
     this.incoming.delete(id)
+    queueMicrotask(() => this.drainQueue())
     rec.controller?.abort(
       new RpcError('CANCELLED', `the caller cancelled the call (${why ?? 'no reason given'})`),
     )
@@ -720,9 +799,9 @@ export class Session implements TransportSink {
     while (this.running.size > 0) await Promise.all([...this.running])
   }
 
-  /** New incoming calls are answered with a `CLOSED` error from now on (running ones go on). */
-  refuseCalls(reason: string): void {
-    this.refusing = reason
+  /** New incoming calls are answered with an error (`CLOSED` by default) from now on; running ones go on. */
+  refuseCalls(reason: string, code = 'CLOSED'): void {
+    this.refusing = { reason, code }
   }
 
   // ---- closing --------------------------------------------------------------------------------
@@ -741,6 +820,7 @@ export class Session implements TransportSink {
       if (rec.argQueues) for (const q of rec.argQueues) q?.fail(error)
     }
     this.incoming.clear()
+    this.queued.clear()
     this.reassembler.clear()
     this.outbox.close()
     this.o.onClose?.(error)
