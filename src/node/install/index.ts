@@ -10,6 +10,13 @@ export {
   type Place,
   type PlatformEntry,
 } from './browsers.js'
+export {
+  type BrowserReport,
+  type DoctorOptions,
+  type DoctorReport,
+  doctor,
+  type Finding,
+} from './doctor.js'
 export { UsageError } from './errors.js'
 export { type ActionStatus, type InstallResult, install } from './install.js'
 export { launcherScript } from './launcher.js'
