@@ -165,6 +165,7 @@ describe('hostile input to one long-running host', () => {
       { p: 'x'.repeat(2000), a: [] },
       { p: 'ping' },
       { p: 'ping', a: [], st: [999] },
+      { p: 'ping', a: [], st: Array.from({ length: 33 }, (_, i) => i) }, // MAX_STREAM_ARGS is 32
       { p: 'ping', a: [], w: 0 },
     ]) {
       const reply = await callRaw(host, bad)
