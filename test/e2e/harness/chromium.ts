@@ -24,6 +24,11 @@ export interface ChromiumUnderTest extends BrowserUnderTest {
   readonly context: BrowserContext
 }
 
+/** The `--user-data-dir` of a run's Chromium (created if missing), so a test can register hosts there before launch. */
+export function chromiumProfileDir(run: RunDir): string {
+  return run.dir('chromium-profile')
+}
+
 /**
  * Starts headless Chromium with one unpacked extension and its hosts registered in the user-data-dir,
  * and returns a driver that runs scenarios in the extension's service worker with `sw.evaluate`.
@@ -40,7 +45,7 @@ export async function launchChromium(options: ChromiumOptions): Promise<Chromium
       `Chromium is not installed at ${chromiumPath}; install it with \`apt-get install chromium\` (.ci/run does).`,
     )
   }
-  const userDataDir = run.dir('chromium-profile')
+  const userDataDir = chromiumProfileDir(run)
   for (const host of options.hosts) registerChromiumHost(userDataDir, host, extensionId)
   mkdirSync(join(userDataDir, 'NativeMessagingHosts'), { recursive: true })
   for (const file of options.hostManifests ?? []) {

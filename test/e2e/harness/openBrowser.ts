@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import type { BrowserUnderTest } from './browserUnderTest'
 import { type backgrounds, buildE2eExtension } from './buildExtension'
 import { bundleHost } from './bundleHost'
-import { launchChromium } from './chromium'
+import { chromiumProfileDir, launchChromium } from './chromium'
 import { createExtensionKey } from './extensionKey'
 import { controlHostName, launchFirefox } from './firefox'
 import { type HostRegistration, writeLauncher } from './nativeHost'
@@ -26,6 +26,21 @@ export interface OpenOptions {
   readonly hosts: readonly HostSpec[] | ((run: RunDir) => readonly HostSpec[])
   /** Which background to build: every scenario, or the raw ones only (no nmrpc). */
   readonly background?: keyof typeof backgrounds
+  /**
+   * Runs after the run folder and the extension id exist and before the browser starts, so a test can
+   * register hosts its own way (e.g. with `nmrpc install --user-data-dir`) in the folder the browser reads.
+   */
+  readonly beforeLaunch?: (setup: LaunchSetup) => void | Promise<void>
+}
+
+/** What `beforeLaunch` gets: the run folder, the extension id and where this browser reads host manifests. */
+export interface LaunchSetup {
+  readonly run: RunDir
+  readonly extensionId: string
+  /** Chromium's `--user-data-dir` (it reads host manifests from `NativeMessagingHosts` in it); none for Firefox. */
+  readonly userDataDir?: string
+  /** The folder this browser reads host manifests from. */
+  readonly hostManifestDir: string
 }
 
 export interface E2eSession {
@@ -79,11 +94,13 @@ export async function openBrowser(name: BrowserName, options: OpenOptions): Prom
       bundleInputs = (await buildE2eExtension(extDir, { browser: 'chromium', key: key.key }, background))
         .inputs
       extensionId = key.id
+      await options.beforeLaunch?.({ run, extensionId, ...manifestPlaces(name, run) })
       browser = await launchChromium({ run, extensionDir: extDir, extensionId, hosts })
     } else {
       const target = { browser: 'firefox', geckoId, controlHost: controlHostName } as const
       bundleInputs = (await buildE2eExtension(extDir, target, background)).inputs
       extensionId = geckoId
+      await options.beforeLaunch?.({ run, extensionId, ...manifestPlaces(name, run) })
       browser = await launchFirefox({ run, extensionDir: extDir, geckoId, hosts })
     }
     return {
@@ -92,10 +109,7 @@ export async function openBrowser(name: BrowserName, options: OpenOptions): Prom
       extensionId,
       bundleInputs,
       hostInputs,
-      hostManifestDir:
-        name === 'chromium'
-          ? join(run.root, 'chromium-profile', 'NativeMessagingHosts')
-          : join(run.home, '.mozilla', 'native-messaging-hosts'),
+      hostManifestDir: manifestPlaces(name, run).hostManifestDir,
       close: async () => {
         await browser.close()
         run.remove()
@@ -105,4 +119,13 @@ export async function openBrowser(name: BrowserName, options: OpenOptions): Prom
     run.remove()
     throw err
   }
+}
+
+/** Chromium's user-data-dir for this run, if Chromium, and the folder the browser reads host manifests from. */
+function manifestPlaces(name: BrowserName, run: RunDir): { userDataDir?: string; hostManifestDir: string } {
+  if (name === 'chromium') {
+    const userDataDir = chromiumProfileDir(run)
+    return { userDataDir, hostManifestDir: join(userDataDir, 'NativeMessagingHosts') }
+  }
+  return { hostManifestDir: join(run.home, '.mozilla', 'native-messaging-hosts') }
 }
