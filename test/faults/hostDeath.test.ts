@@ -81,6 +81,25 @@ describe('the host is killed (SIGKILL)', () => {
     expect(later.error).toMatchObject({ code: 'DISCONNECTED' })
     expect(fx.client.state).toBe('disconnected')
   })
+
+  it('mid-upload: the call rejects and the client-side source generator runs its finally', async () => {
+    fx = startFaultClient()
+    const { client } = fx
+    const pid = await client.call.pid()
+    let finallyRan = false
+    async function* source() {
+      try {
+        for (let i = 0; ; i++) yield i
+      } finally {
+        finallyRan = true
+      }
+    }
+    const upload = client.with({ timeout: 0 }).call.sum(source())
+    await until(() => fx!.marks().includes('sum read 1000'), 'the upload to flow')
+    process.kill(pid, 'SIGKILL')
+    await expect(upload).rejects.toMatchObject({ code: 'DISCONNECTED' })
+    await until(() => finallyRan, "the source generator's finally")
+  })
 })
 
 describe('the host exits on its own', () => {

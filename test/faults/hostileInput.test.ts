@@ -280,7 +280,7 @@ describe('byte streams beyond repair: the host closes with one clear line', () =
         host.send(hello)
         await host.reply((e) => e.t === 'hello', "the host's hello")
         host.write(bytes)
-        const exit = await exitWithin(host, 5_000, what)
+        const exit = await exitWithin(host, 10_000, what)
         expect(exit.signal).toBeNull()
         const lines = host.stderr.split('\n').filter((l) => l.includes('input is broken'))
         expect(lines).toHaveLength(1)
