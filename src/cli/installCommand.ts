@@ -62,7 +62,9 @@ export async function installCommand(argv: string[], io: Io): Promise<number> {
     }
   }
   for (const s of r.skipped) lines.push(`  skipped   ${s.browser}: ${s.reason}`)
-  if (!r.dryRun) lines.push(`Check it with: nmrpc doctor --name ${r.name}`)
+  // doctor only looks in a custom profile when told to, so the hint must carry the same --user-data-dir.
+  const profile = v['user-data-dir'] ? ` --user-data-dir ${JSON.stringify(v['user-data-dir'])}` : ''
+  if (!r.dryRun) lines.push(`Check it with: nmrpc doctor --name ${r.name}${profile}`)
   io.out(`${lines.join('\n')}\n`)
   return 0
 }

@@ -147,3 +147,39 @@ describe('nmrpc CLI usage', () => {
     `)
   })
 })
+
+describe('install into a custom Chromium profile (--user-data-dir)', () => {
+  it('prints a doctor command that checks that profile, and that command passes', async () => {
+    const profile = mkdtempSync(path.join(tmpdir(), 'nmrpc-cli-profile-'))
+    try {
+      const install = await nmrpc(
+        'install',
+        '--name',
+        'com.acme.profile',
+        '--host',
+        HOST,
+        '--extension-id',
+        ID,
+        '--user-data-dir',
+        profile,
+      )
+      expect(install.code).toBe(0)
+      const hint = install.out.split('\n').find((l) => l.startsWith('Check it with: '))
+      expect(hint).toBe(
+        `Check it with: nmrpc doctor --name com.acme.profile --user-data-dir ${JSON.stringify(profile)}`,
+      )
+      const doctor = await nmrpc(
+        'doctor',
+        '--name',
+        'com.acme.profile',
+        '--user-data-dir',
+        profile,
+        '--no-start',
+      )
+      expect(doctor.code).toBe(0)
+      await nmrpc('uninstall', '--name', 'com.acme.profile')
+    } finally {
+      rmSync(profile, { recursive: true, force: true })
+    }
+  })
+})
