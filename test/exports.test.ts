@@ -5,16 +5,19 @@ import { describe, expect, it } from 'vitest'
 // package's own exports map.
 const require = createRequire(import.meta.url)
 const entries = ['client', 'server', 'node'] as const
+// A computed specifier: the type checker runs before the build, when dist/ does not exist yet.
+const dist = (entry: string): Promise<Record<string, unknown>> =>
+  import(new URL(`../dist/${entry}/index.js`, import.meta.url).href)
 
 describe('public exports of the built package', () => {
   it.each(entries)('nmrpc/%s has the same names in ESM and CJS', async (entry) => {
-    const esm = Object.keys(await import(`../dist/${entry}/index.js`)).sort()
+    const esm = Object.keys(await dist(entry)).sort()
     const cjs = Object.keys(require(`../dist/${entry}/index.cjs`)).sort()
     expect(cjs).toEqual(esm)
   })
 
   it('nmrpc/client exports', async () => {
-    expect(Object.keys(await import('../dist/client/index.js')).sort()).toMatchInlineSnapshot(`
+    expect(Object.keys(await dist('client')).sort()).toMatchInlineSnapshot(`
       [
         "PROTOCOL_VERSION",
         "RPC_ERROR_CODES",
@@ -29,7 +32,7 @@ describe('public exports of the built package', () => {
   })
 
   it('nmrpc/server exports', async () => {
-    expect(Object.keys(await import('../dist/server/index.js')).sort()).toMatchInlineSnapshot(`
+    expect(Object.keys(await dist('server')).sort()).toMatchInlineSnapshot(`
       [
         "NativeHost",
         "PROTOCOL_VERSION",
@@ -46,7 +49,7 @@ describe('public exports of the built package', () => {
   })
 
   it('nmrpc/node exports (spawnHost and the install API)', async () => {
-    const names = Object.keys(await import('../dist/node/index.js'))
+    const names = Object.keys(await dist('node'))
     expect(names).toEqual(
       expect.arrayContaining(['spawnHost', 'ChildPort', 'install', 'uninstall', 'doctor']),
     )

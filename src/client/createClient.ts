@@ -1,13 +1,8 @@
 import { type Codec, superjsonCodec } from '../shared/codec.js'
 import { RpcError } from '../shared/errors.js'
 import { flattenHandlers } from '../shared/handlers.js'
-import {
-  DEFAULT_MAX_MESSAGE_BYTES,
-  DEFAULT_MAX_PENDING_CALLS,
-  DEFAULT_MAX_REASSEMBLED_BYTES,
-  DEFAULT_STREAM_WINDOW,
-  DEFAULT_TIMEOUT,
-} from '../shared/limits.js'
+import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_TIMEOUT } from '../shared/limits.js'
+import { type EndpointOptions, resolveEndpointOptions } from '../shared/options.js'
 import type { HelloEnvelope } from '../shared/protocol.js'
 import { createCallProxy } from '../shared/proxy.js'
 import { RemoteCall } from '../shared/remoteCall.js'
@@ -19,55 +14,15 @@ import { oneShotCall } from './oneShot.js'
 import { connectNative, type PortFactory, type PortLike } from './port.js'
 import { PortTransport } from './portTransport.js'
 
-export interface ClientOptions {
-  /**
-   * Ms a call may wait for its reply (for a stream: its first item). Per call: `client.with({ timeout })`.
-   * @default 30_000
-   */
-  timeout?: number
-  /**
-   * Payload codec; must match the host's.
-   * @default superjsonCodec()
-   */
-  codec?: Codec
-  /**
-   * Items a host stream may send ahead of what this side has read.
-   * @default 16
-   */
-  streamWindow?: number
-  /**
-   * Most calls waiting for replies at once; more are rejected at once with `LIMIT_EXCEEDED`.
-   * @default 65_536
-   */
-  maxPendingCalls?: number
-  /**
-   * Largest message reassembled from chunks (UTF-16 units of JSON, about bytes); past it that call fails
-   * with `TOO_LARGE` and the connection goes on.
-   * @default 268_435_456 (256 MiB)
-   */
-  maxReassembledBytes?: number
+export interface ClientOptions extends EndpointOptions {
   /**
    * Largest message sent to the host in one piece; larger ones are chunked. Chromium allows 64 MiB, but
    * smaller pieces let other calls through in between.
    * @default 1_048_576
    */
   maxMessageBytes?: number
-  /**
-   * Extension handlers running at once for the host; more wait in a queue.
-   * @default 1024
-   */
-  maxConcurrentCalls?: number
-  /** Host calls waiting for a handler slot; more are refused with `LIMIT_EXCEEDED`. @default 65_536 */
-  maxQueuedCalls?: number
-  /** Result streams the extension's handlers produce at once. @default 1024 */
-  maxStreams?: number
   /** Handlers the host may call (through `host.peer()` or a handler's `ctx.peer`). */
   handlers?: object
-  /**
-   * Send stack traces of errors thrown by `handlers` to the host.
-   * @default false
-   */
-  exposeStack?: boolean
   /**
    * Where diagnostic lines go.
    * @default console.warn
@@ -280,15 +235,7 @@ class NativeClient implements Client<unknown> {
       peer: `host "${this.host}"`,
       self: 'the extension',
       handlers: this.handlers,
-      codec: this.codec,
-      timeout: o.timeout ?? DEFAULT_TIMEOUT,
-      streamWindow: o.streamWindow ?? DEFAULT_STREAM_WINDOW,
-      maxPendingCalls: o.maxPendingCalls ?? DEFAULT_MAX_PENDING_CALLS,
-      maxConcurrentCalls: o.maxConcurrentCalls,
-      maxQueuedCalls: o.maxQueuedCalls,
-      maxStreams: o.maxStreams,
-      maxReassembledBytes: o.maxReassembledBytes ?? DEFAULT_MAX_REASSEMBLED_BYTES,
-      exposeStack: o.exposeStack ?? false,
+      ...resolveEndpointOptions(o, this.codec),
       impl: IMPL,
       byteLength: nodeByteLength ?? utf8Length,
       log,

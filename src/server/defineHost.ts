@@ -1,17 +1,9 @@
 import { basename } from 'node:path'
 import type { Readable, Writable } from 'node:stream'
-import { type Codec, superjsonCodec } from '../shared/codec.js'
 import { RpcError } from '../shared/errors.js'
 import { flattenHandlers } from '../shared/handlers.js'
-import {
-  BROWSER_INBOUND_LIMIT,
-  DEFAULT_CLOSE_GRACE,
-  DEFAULT_MAX_FRAME_IN,
-  DEFAULT_MAX_PENDING_CALLS,
-  DEFAULT_MAX_REASSEMBLED_BYTES,
-  DEFAULT_STREAM_WINDOW,
-  DEFAULT_TIMEOUT,
-} from '../shared/limits.js'
+import { BROWSER_INBOUND_LIMIT, DEFAULT_CLOSE_GRACE, DEFAULT_MAX_FRAME_IN } from '../shared/limits.js'
+import { type EndpointOptions, resolveEndpointOptions } from '../shared/options.js'
 import { createCallProxy } from '../shared/proxy.js'
 import { type BaseContext, type CallOptions, Session } from '../shared/session.js'
 import type { ApiCarrier, EventCarrier, EventMap, Remote } from '../shared/types.js'
@@ -28,43 +20,12 @@ export interface HostContext<PeerApi = unknown> extends BaseContext {
   peer: Remote<PeerApi>
 }
 
-export interface HostOptions {
+export interface HostOptions extends EndpointOptions {
   /**
    * Name of the host in messages and logs.
    * @default the file name of the running script
    */
   name?: string
-  /**
-   * Ms a call from the host to the extension may wait for its reply.
-   * @default 30_000
-   */
-  timeout?: number
-  /**
-   * Payload codec; must match the client's.
-   * @default superjsonCodec()
-   */
-  codec?: Codec
-  /**
-   * Send stack traces of thrown errors to the extension. Off by default: stacks leak file paths.
-   * @default false
-   */
-  exposeStack?: boolean
-  /**
-   * Items an extension's argument stream may send ahead of the handler.
-   * @default 16
-   */
-  streamWindow?: number
-  /**
-   * Most host-to-extension calls waiting at once; more are rejected with `LIMIT_EXCEEDED`.
-   * @default 65_536
-   */
-  maxPendingCalls?: number
-  /**
-   * Largest message reassembled from chunks (UTF-16 units of JSON, about bytes); past it that call fails
-   * with `TOO_LARGE` and the session goes on.
-   * @default 268_435_456 (256 MiB)
-   */
-  maxReassembledBytes?: number
   /**
    * Largest message written to stdout before chunking. Browsers close the Port on a message over 1 MiB.
    * @default 1_048_576
@@ -87,21 +48,6 @@ export interface HostOptions {
    * host exits. Unset: every caller the browser lets through.
    */
   allowedCallers?: readonly string[]
-  /**
-   * Handlers running at once; more calls wait in a queue (a stream counts until it ends).
-   * @default 1024
-   */
-  maxConcurrentCalls?: number
-  /**
-   * Calls waiting for a handler slot; more are refused with `LIMIT_EXCEEDED`.
-   * @default 65_536
-   */
-  maxQueuedCalls?: number
-  /**
-   * Result streams running at once; a handler returning one more fails with `LIMIT_EXCEEDED`.
-   * @default 1024
-   */
-  maxStreams?: number
   /** Receives events the extension sends with `client.emit`. */
   onEvent?: (name: string, data: unknown) => void
   /**
@@ -217,15 +163,7 @@ export class NativeHost<Api extends object, Events extends EventMap = EventMap>
       peer: from ? `the extension (${from})` : 'the extension',
       self: `host "${name}"`,
       handlers: this.table,
-      codec: o.codec ?? superjsonCodec(),
-      timeout: o.timeout ?? DEFAULT_TIMEOUT,
-      streamWindow: o.streamWindow ?? DEFAULT_STREAM_WINDOW,
-      maxPendingCalls: o.maxPendingCalls ?? DEFAULT_MAX_PENDING_CALLS,
-      maxConcurrentCalls: o.maxConcurrentCalls,
-      maxQueuedCalls: o.maxQueuedCalls,
-      maxStreams: o.maxStreams,
-      maxReassembledBytes: o.maxReassembledBytes ?? DEFAULT_MAX_REASSEMBLED_BYTES,
-      exposeStack: o.exposeStack ?? false,
+      ...resolveEndpointOptions(o),
       impl: IMPL,
       byteLength: Buffer.byteLength,
       log,
