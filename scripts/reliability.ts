@@ -209,6 +209,22 @@ if (soakFigures) {
   soakLines.push(`The soak wrote no figures. Result: ${soakStatus}.`)
 }
 
+// ---- failures: what failed, with the first lines of the message, so a red run is readable here -------------
+const failureLines: string[] = []
+for (const [label, report] of [
+  ['tests', main.report],
+  ['soak', soak.report],
+] as const) {
+  for (const file of report.testResults)
+    for (const a of file.assertionResults.filter((x) => x.status === 'failed')) {
+      const message = (a.failureMessages ?? []).join(' ').replace(/\u001b\[[0-9;]*m/g, '')
+      const first = message.split('\n').slice(0, 3).join(' ').slice(0, 400)
+      failureLines.push(
+        `- ${label}: \`${rel(file.name)}\` "${[...a.ancestorTitles, a.title].join(': ')}": ${first}`,
+      )
+    }
+}
+
 // ---- write --------------------------------------------------------------------------------------------------
 const commit = (() => {
   try {
@@ -262,6 +278,10 @@ ${limitRows.join('\n')}
 ## Soak
 
 ${soakLines.join('\n')}
+
+## Failures in this run
+
+${failureLines.length ? failureLines.join('\n') : 'None.'}
 
 ## Everything else that ran
 
