@@ -58,6 +58,12 @@ describe('PROTOCOL.md is true to the code', () => {
     expect(out).toEqual({ t: 'ok', id: 7, r: 'aaaaaaaa' })
   })
 
+  it('refuses a call that names the same stream argument twice', () => {
+    expect(() => parseEnvelope({ t: 'call', id: 1, p: 'sum', a: [null], st: [0, 0] })).toThrow(
+      '"call" envelope has a bad "st" ([0,0]): a list of distinct argument indexes',
+    )
+  })
+
   it('lists every error code the code has', async () => {
     const { RPC_ERROR_CODES } = await import('../src/shared/errors.js')
     for (const code of RPC_ERROR_CODES) expect(doc).toContain(`\`${code}\``)

@@ -116,8 +116,6 @@ export class ChildPort implements PortLike {
         decoder.push(chunk)
       } catch (e) {
         if (!(e instanceof FrameError)) throw e
-        const size = Buffer.from(chunk.subarray(0, 0)).length // placeholder to keep types happy
-        void size
         this.fail(
           `Native application tried to send a message larger than the limit of ${opts.maxMessageBytes} bytes ` +
             `(${e.message}). Error when communicating with the native messaging host.`,

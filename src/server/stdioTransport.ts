@@ -62,7 +62,11 @@ export class StdioTransport implements Transport {
     this.input.once('close', () => this.finish('the browser closed the connection (stdin closed)'))
     this.input.once('error', (e: Error) => this.finish(`stdin failed: ${e.message}`))
     this.output.on('drain', () => sink.drain())
-    this.output.once('error', (e: Error) => this.finish(`stdout failed: ${e.message}`))
+    this.output.once('error', (e: Error) => {
+      // EPIPE: the browser stopped reading (it closed the Port or died). Say so once; then shut down.
+      this.opts.log(`nmrpc: stdout failed (${e.message}); the browser is no longer reading, closing`)
+      this.finish(`stdout failed: ${e.message}`)
+    })
     this.input.resume()
   }
 

@@ -6,6 +6,9 @@
 /** True on little-endian machines (every platform browsers ship native messaging on, but we check). */
 export const NATIVE_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
 
+/** First allocation for a frame that spans chunks; it grows by doubling up to the frame's size. */
+const INITIAL_BODY = 64 * 1024
+
 export class FrameError extends Error {
   override name = 'FrameError'
 }
@@ -23,6 +26,7 @@ export class FrameDecoder {
   private headerFill = 0
   private body: Uint8Array | null = null
   private bodyFill = 0
+  private bodySize = 0
   private broken: FrameError | null = null
   private readonly maxFrame: number
   private readonly littleEndian: boolean
@@ -33,6 +37,11 @@ export class FrameDecoder {
   ) {
     this.maxFrame = options.maxFrame
     this.littleEndian = options.littleEndian ?? NATIVE_LITTLE_ENDIAN
+  }
+
+  /** Bytes allocated for the frame being received (0 between frames); grows with what has arrived. */
+  get allocated(): number {
+    return this.body?.length ?? 0
   }
 
   /** Bytes of a started frame still buffered (0 between frames). */
@@ -78,14 +87,24 @@ export class FrameDecoder {
           this.onFrame(body)
           continue
         }
-        this.body = new Uint8Array(size)
+        // Allocate for what has arrived, not for what the header promises, and grow by doubling (linear
+        // copying overall): a sender that announces 64 MiB and stalls costs what it actually sent.
+        this.bodySize = size
+        this.body = new Uint8Array(Math.min(size, Math.max(INITIAL_BODY, len - pos)))
         this.bodyFill = 0
       }
-      const take = Math.min(this.body.length - this.bodyFill, len - pos)
+      const take = Math.min(this.bodySize - this.bodyFill, len - pos)
+      if (this.bodyFill + take > this.body.length) {
+        const grown = new Uint8Array(
+          Math.min(this.bodySize, Math.max(this.body.length * 2, this.bodyFill + take)),
+        )
+        grown.set(this.body.subarray(0, this.bodyFill))
+        this.body = grown
+      }
       this.body.set(chunk.subarray(pos, pos + take), this.bodyFill)
       this.bodyFill += take
       pos += take
-      if (this.bodyFill === this.body.length) {
+      if (this.bodyFill === this.bodySize) {
         const body = this.body
         this.body = null
         this.bodyFill = 0

@@ -209,8 +209,8 @@ export function parseEnvelope(value: unknown): Envelope {
       optional(
         env,
         'st',
-        (v) => Array.isArray(v) && v.length <= 32 && v.every(isIndex),
-        'a list of argument indexes',
+        (v) => Array.isArray(v) && v.length <= 32 && v.every(isIndex) && new Set(v).size === v.length,
+        'a list of distinct argument indexes',
       )
       optional(env, 'w', isCount, 'a positive integer')
       return env as unknown as CallEnvelope
