@@ -29,27 +29,43 @@ export function* cutPieces(
   if (budget < 16)
     throw new RangeError(`maxBytes ${maxBytes} is too small to carry chunks; use at least 1024`)
   let pos = 0
+  // Bytes per UTF-16 unit of the last piece: text tends to look like itself, so the next guess usually fits
+  // at the first JSON.stringify (and quote-free text such as base64 exactly fills the budget).
+  let ratio = 1
   while (pos < text.length) {
-    // The quotes add 2; for text with nothing to escape (base64, most ASCII) the first guess fits exactly.
-    let take = Math.min(text.length - pos, budget - 2)
+    let take = Math.min(text.length - pos, Math.floor((budget - 2) / ratio))
     for (;;) {
-      if (pos + take < text.length && isHighSurrogate(text.charCodeAt(pos + take - 1))) take--
+      // Never cut between the halves of a surrogate pair (a lone surrogate may end a piece).
+      const end = pos + take
+      if (
+        end < text.length &&
+        isHighSurrogate(text.charCodeAt(end - 1)) &&
+        isLowSurrogate(text.charCodeAt(end))
+      )
+        take = take > 1 ? take - 1 : 2
       const slice = text.slice(pos, pos + take)
       const quoted = JSON.stringify(slice)
       const bytes = quoted.length * 3 <= budget ? quoted.length : byteLength(quoted)
       if (bytes <= budget) {
         yield { text: slice, quoted }
         pos += take
+        ratio = Math.max(1, bytes / Math.max(1, take))
         break
       }
-      // Shrink in proportion to the overshoot, and by at least one unit so the loop always ends.
-      take = Math.max(1, Math.min(take - 1, Math.floor((take * budget) / bytes)))
+      // Every unit is at least one byte, so dropping `over` units is sure to fit; a proportional cut is
+      // larger when escapes are dense. Always shrink by at least one unit, so the loop ends.
+      const over = bytes - budget
+      take = Math.max(1, Math.min(take - 1, Math.max(take - over, Math.floor((take * budget) / bytes))))
     }
   }
 }
 
 function isHighSurrogate(c: number): boolean {
   return c >= 0xd800 && c <= 0xdbff
+}
+
+function isLowSurrogate(c: number): boolean {
+  return c >= 0xdc00 && c <= 0xdfff
 }
 
 /**
