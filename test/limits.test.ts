@@ -189,3 +189,37 @@ describe('handler concurrency and stream limits', () => {
     expect(finished).toEqual(['first', 'third'])
   })
 })
+
+describe('maxDepth', () => {
+  const nest = (n: number): unknown => {
+    let v: unknown = 1
+    for (let i = 0; i < n; i++) v = [v]
+    return v
+  }
+
+  it('accepts arguments nested exactly maxDepth deep and refuses one level more, before the handler runs', async () => {
+    let ran = 0
+    const { client } = pair(
+      {
+        take: (_v: unknown) => {
+          ran++
+          return 'ok'
+        },
+      },
+      { maxDepth: 10 },
+    )
+    expect(await client.call('take', [nest(10)])).toBe('ok') // an argument of 10 nested arrays
+    await expect(client.call('take', [nest(11)])).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message:
+        'arguments of "take" nest deeper than 10 levels (maxDepth); send flatter data or raise maxDepth',
+    })
+    expect(ran).toBe(1)
+  })
+
+  it('refuses 100,000 levels by default without overflowing the stack', async () => {
+    const { client } = pair({ take: () => 'ran' })
+    await expect(client.call('take', [nest(100_000)])).rejects.toMatchObject({ code: 'BAD_REQUEST' })
+    expect(await client.call('take', [{ a: { b: [1, 2, { c: new Map([[1, new Set([2])]]) }] } }])).toBe('ran')
+  })
+})

@@ -47,3 +47,6 @@ export const DEFAULT_MAX_QUEUED_CALLS = 65_536
 
 /** Default most result streams one side produces at once. */
 export const DEFAULT_MAX_STREAMS = 1024
+
+/** Default deepest nesting of arrays and objects accepted in a call's arguments. */
+export const DEFAULT_MAX_DEPTH = 64

@@ -52,6 +52,12 @@ export interface EndpointOptions {
    */
   maxReassembledBytes?: number
   /**
+   * Deepest nesting of arrays and objects accepted in the arguments of a call to this end; deeper ones are
+   * refused with `BAD_REQUEST` before the handler runs (handlers that recurse over input stay safe).
+   * @default 64
+   */
+  maxDepth?: number
+  /**
    * Send stack traces of errors thrown by this end's handlers. Off by default: stacks leak file paths.
    * @default false
    */
@@ -69,6 +75,7 @@ type Resolved = Pick<
   | 'maxStreams'
   | 'maxReassembledBytes'
   | 'exposeStack'
+  | 'maxDepth'
 >
 
 /** The session settings for `o`, with every default applied in one place. */
@@ -83,5 +90,6 @@ export function resolveEndpointOptions(o: EndpointOptions, codec?: Codec): Resol
     maxStreams: o.maxStreams,
     maxReassembledBytes: o.maxReassembledBytes ?? DEFAULT_MAX_REASSEMBLED_BYTES,
     exposeStack: o.exposeStack ?? false,
+    maxDepth: o.maxDepth,
   }
 }

@@ -3,6 +3,7 @@ import { fromWireError, RpcError, toWireError } from './errors.js'
 import type { HandlerEntry } from './handlers.js'
 import {
   DEFAULT_MAX_CONCURRENT_CALLS,
+  DEFAULT_MAX_DEPTH,
   DEFAULT_MAX_QUEUED_CALLS,
   DEFAULT_MAX_STREAMS,
   DEFAULT_STREAM_WINDOW,
@@ -60,6 +61,8 @@ export interface SessionOptions {
   maxQueuedCalls?: number
   /** Result streams this side produces at once; beyond, the call fails with `LIMIT_EXCEEDED`. */
   maxStreams?: number
+  /** Deepest nesting accepted in a call's arguments. */
+  maxDepth?: number
   maxReassembledBytes: number
   exposeStack: boolean
   impl: string
@@ -123,6 +126,26 @@ const isAsyncIterable = (v: unknown): v is AsyncIterable<unknown> =>
   v !== null &&
   typeof v === 'object' &&
   typeof (v as Record<symbol, unknown>)[Symbol.asyncIterator] === 'function'
+
+/**
+ * True when `value` nests arrays/objects more than `limit` levels deep. Iterative, and it stops at the first
+ * path that is too deep, so hostile input cannot overflow the stack here.
+ */
+function deeperThan(value: unknown, limit: number): boolean {
+  if (value === null || typeof value !== 'object') return false
+  const stack: Array<[object, number]> = [[value, 1]]
+  const visit = (x: unknown, depth: number) => {
+    if (x !== null && typeof x === 'object') stack.push([x, depth])
+  }
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!
+    if (depth > limit) return true
+    if (Array.isArray(v)) for (const x of v) visit(x, depth + 1)
+    else if (v instanceof Map || v instanceof Set) for (const x of v) visit(x, depth + 1)
+    else if (!ArrayBuffer.isView(v)) for (const k in v) visit((v as Record<string, unknown>)[k], depth + 1)
+  }
+  return false
+}
 
 /** Streams given as arguments: async iterables and web `ReadableStream`s. */
 function asStreamArg(v: unknown): AsyncIterable<unknown> | undefined {
@@ -620,6 +643,14 @@ export class Session implements TransportSink {
     const args = decoded.value
     if (!Array.isArray(args)) {
       reply('BAD_REQUEST', `arguments of "${env.p}" must be a list`)
+      return
+    }
+    const maxDepth = this.o.maxDepth ?? DEFAULT_MAX_DEPTH
+    if (deeperThan(args, maxDepth + 1)) {
+      reply(
+        'BAD_REQUEST',
+        `arguments of "${env.p}" nest deeper than ${maxDepth} levels (maxDepth); send flatter data or raise maxDepth`,
+      )
       return
     }
 
