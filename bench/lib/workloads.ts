@@ -81,7 +81,7 @@ export const WORKLOAD_INFO: Record<WorkloadId, { title: string; metrics: MetricI
 
 /** Sizes and counts of the workloads, in one place so RESULTS.md can quote them. */
 export const LOAD = {
-  rttWarm: 1000,
+  rttWarm: 20_000,
   rttCalls: 5000,
   inflightWarm: 2000,
   inflightCalls: 40_000,
