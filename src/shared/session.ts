@@ -11,6 +11,7 @@ import {
   MAX_STREAM_ARGS,
 } from './limits.js'
 import { Outbox } from './outbox.js'
+import { Producer } from './producer.js'
 import {
   type CallEnvelope,
   type ChunkEnvelope,
@@ -25,6 +26,7 @@ import { Reassembler } from './reassembler.js'
 import { RemoteCall } from './remoteCall.js'
 import { StreamQueue } from './streamQueue.js'
 import type { CloseInfo, Transport, TransportSink } from './transport.js'
+import { asStreamArg, deeperThan, isAsyncIterable, isThenable } from './values.js'
 
 /** Per-call options, as given to `client.with(...)`. */
 export interface CallOptions {
@@ -90,85 +92,6 @@ interface InCall {
   controller: AbortController | undefined
   producer: Producer | undefined
   argQueues: Array<StreamQueue<unknown> | undefined> | undefined
-}
-
-/** The sending end of a stream: how much credit it has, and whether the consumer has stopped it. */
-class Producer {
-  cancelled = false
-  private wake: (() => void) | null = null
-  constructor(public credit: number) {}
-  add(n: number): void {
-    this.credit += n
-    this.wakeUp()
-  }
-  cancel(): void {
-    this.cancelled = true
-    this.wakeUp()
-  }
-  wait(): Promise<void> {
-    return new Promise((resolve) => {
-      this.wake = resolve
-    })
-  }
-  private wakeUp(): void {
-    const w = this.wake
-    this.wake = null
-    w?.()
-  }
-}
-
-const isThenable = (v: unknown): v is PromiseLike<unknown> =>
-  v !== null &&
-  (typeof v === 'object' || typeof v === 'function') &&
-  typeof (v as { then?: unknown }).then === 'function'
-
-const isAsyncIterable = (v: unknown): v is AsyncIterable<unknown> =>
-  v !== null &&
-  typeof v === 'object' &&
-  typeof (v as Record<symbol, unknown>)[Symbol.asyncIterator] === 'function'
-
-/**
- * True when `value` nests arrays/objects more than `limit` levels deep. Iterative, and it stops at the first
- * path that is too deep, so hostile input cannot overflow the stack here.
- */
-function deeperThan(value: unknown, limit: number): boolean {
-  if (value === null || typeof value !== 'object') return false
-  const stack: Array<[object, number]> = [[value, 1]]
-  const visit = (x: unknown, depth: number) => {
-    if (x !== null && typeof x === 'object') stack.push([x, depth])
-  }
-  while (stack.length > 0) {
-    const [v, depth] = stack.pop()!
-    if (depth > limit) return true
-    if (Array.isArray(v)) for (const x of v) visit(x, depth + 1)
-    else if (v instanceof Map || v instanceof Set) for (const x of v) visit(x, depth + 1)
-    else if (!ArrayBuffer.isView(v)) for (const k in v) visit((v as Record<string, unknown>)[k], depth + 1)
-  }
-  return false
-}
-
-/** Streams given as arguments: async iterables and web `ReadableStream`s. */
-function asStreamArg(v: unknown): AsyncIterable<unknown> | undefined {
-  if (isAsyncIterable(v)) return v
-  if (v !== null && typeof v === 'object' && typeof (v as ReadableStream).getReader === 'function') {
-    const stream = v as ReadableStream<unknown>
-    return {
-      async *[Symbol.asyncIterator]() {
-        const reader = stream.getReader()
-        try {
-          for (;;) {
-            const r = await reader.read()
-            if (r.done) return
-            yield r.value
-          }
-        } finally {
-          await reader.cancel().catch(() => {})
-          reader.releaseLock()
-        }
-      },
-    }
-  }
-  return undefined
 }
 
 /**
