@@ -153,6 +153,7 @@ const boundaryTests: Record<string, Array<[string, string]>> = {
   DEFAULT_MAX_CONCURRENT_CALLS: [['test/limits.test.ts', 'runs at most maxConcurrentCalls']],
   DEFAULT_MAX_QUEUED_CALLS: [['test/limits.test.ts', 'past maxQueuedCalls']],
   DEFAULT_MAX_STREAMS: [['test/limits.test.ts', 'past maxStreams']],
+  DEFAULT_MAX_DEPTH: [['test/limits.test.ts', 'nested exactly maxDepth deep']],
 }
 const findTest = (file: string, words: string) =>
   byFile.get(file)?.assertionResults.find((a) => [...a.ancestorTitles, a.title].join(' ').includes(words))
