@@ -3,30 +3,13 @@ import * as v from 'valibot'
 import { describe, expect, expectTypeOf, it } from 'vitest'
 import { z } from 'zod'
 import { type Client, RpcError, validate, withContext } from '../src/client/index.js'
-import { superjsonCodec } from '../src/shared/codec.js'
 import { flattenHandlers } from '../src/shared/handlers.js'
-import { type BaseContext, Session, type SessionOptions } from '../src/shared/session.js'
-import { utf8Length } from '../src/shared/utf8.js'
-import { memoryPair } from './memoryTransport.js'
+import { Session, type SessionOptions } from '../src/shared/session.js'
+import { memoryPair, sessionOptions } from './memoryTransport.js'
 
 function pair(handlers: object, host: Partial<SessionOptions> = {}) {
   const p = memoryPair()
-  const base = (role: 'client' | 'host'): SessionOptions => ({
-    role,
-    peer: role === 'client' ? 'host "t"' : 'the extension',
-    self: role === 'client' ? 'the extension' : 'host "t"',
-    handlers: undefined,
-    codec: superjsonCodec(),
-    timeout: 5_000,
-    streamWindow: 16,
-    maxPendingCalls: 10_000,
-    maxReassembledBytes: 1 << 24,
-    exposeStack: false,
-    impl: 'nmrpc/test',
-    byteLength: utf8Length,
-    log: () => {},
-    context: (b: BaseContext) => b,
-  })
+  const base = (role: 'client' | 'host') => sessionOptions(role)
   const client = new Session(p.a, base('client'))
   const server = new Session(p.b, { ...base('host'), handlers: flattenHandlers(handlers), ...host })
   server.start()
@@ -153,7 +136,7 @@ describe('handler concurrency and stream limits', () => {
       'LIMIT_EXCEEDED',
     ])
     expect((settled[3] as PromiseRejectedResult).reason.message).toMatch(
-      /^Call to "work" refused: host "t" is running 1 calls and 2 more are waiting \(maxQueuedCalls 2\)/,
+      /^Call to "work" refused: host "test" is running 1 calls and 2 more are waiting \(maxQueuedCalls 2\)/,
     )
     expect(ran).toEqual([0, 2])
   })

@@ -1,4 +1,7 @@
+import { superjsonCodec } from '../src/shared/codec.js'
+import type { BaseContext, SessionOptions } from '../src/shared/session.js'
 import type { CloseInfo, Transport, TransportSink } from '../src/shared/transport.js'
+import { utf8Length } from '../src/shared/utf8.js'
 
 /**
  * Two connected in-memory transports, for testing the session engine without processes. Messages are
@@ -71,5 +74,33 @@ export function memoryPair(options: { kind?: 'text' | 'object'; maxMessageBytes?
     inject(to: 'a' | 'b', value: unknown) {
       ;(to === 'a' ? a : b).sink()?.message(value)
     },
+  }
+}
+
+/**
+ * Session options for tests, as the faces would make them (host named "test"), with `over` on top.
+ * Diagnostic lines go into `logs` when given.
+ */
+export function sessionOptions(
+  role: 'client' | 'host',
+  over: Partial<SessionOptions> = {},
+  logs?: string[],
+): SessionOptions {
+  return {
+    role,
+    peer: role === 'client' ? 'host "test"' : 'the extension',
+    self: role === 'client' ? 'the extension' : 'host "test"',
+    handlers: undefined,
+    codec: superjsonCodec(),
+    timeout: 5_000,
+    streamWindow: 16,
+    maxPendingCalls: 10_000,
+    maxReassembledBytes: 1 << 24,
+    exposeStack: false,
+    impl: 'nmrpc/test',
+    byteLength: utf8Length,
+    log: (line) => logs?.push(line),
+    context: (base: BaseContext) => base,
+    ...over,
   }
 }

@@ -1,35 +1,11 @@
 import { describe, expect, expectTypeOf, it } from 'vitest'
-import { superjsonCodec } from '../src/shared/codec.js'
 import { RpcError } from '../src/shared/errors.js'
 import { flattenHandlers } from '../src/shared/handlers.js'
 import { type BaseContext, Session, type SessionOptions } from '../src/shared/session.js'
-import { utf8Length } from '../src/shared/utf8.js'
 import { withContext } from '../src/shared/withContext.js'
-import { memoryPair } from './memoryTransport.js'
+import { memoryPair, sessionOptions } from './memoryTransport.js'
 
-function options(
-  role: 'client' | 'host',
-  over: Partial<SessionOptions> = {},
-  logs: string[] = [],
-): SessionOptions {
-  return {
-    role,
-    peer: role === 'client' ? 'host "test"' : 'the extension',
-    self: role === 'client' ? 'the extension' : 'host "test"',
-    handlers: undefined,
-    codec: superjsonCodec(),
-    timeout: 5_000,
-    streamWindow: 16,
-    maxPendingCalls: 1_000,
-    maxReassembledBytes: 1 << 24,
-    exposeStack: false,
-    impl: 'nmrpc/test',
-    byteLength: utf8Length,
-    log: (l) => logs.push(l),
-    context: (base: BaseContext) => base,
-    ...over,
-  }
-}
+const options = sessionOptions
 
 function connect(
   hostHandlers: object,

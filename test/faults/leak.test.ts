@@ -3,13 +3,11 @@
 // that is not told to exit exits on its own because nothing keeps its event loop alive.
 import { getEventListeners, setMaxListeners } from 'node:events'
 import { afterEach, describe, expect, it } from 'vitest'
-import { superjsonCodec } from '../../src/shared/codec.js'
 import { RpcError } from '../../src/shared/errors.js'
 import { flattenHandlers } from '../../src/shared/handlers.js'
 import { type BaseContext, Session, type SessionOptions } from '../../src/shared/session.js'
-import { utf8Length } from '../../src/shared/utf8.js'
 import { withContext } from '../../src/shared/withContext.js'
-import { memoryPair } from '../memoryTransport.js'
+import { memoryPair, sessionOptions } from '../memoryTransport.js'
 import { type FaultClient, startFaultClient } from './faultClient.js'
 import { until } from './rawHost.js'
 
@@ -31,23 +29,7 @@ function grownSince(baseline: Record<string, number>): Record<string, number> {
 }
 
 function options(role: 'client' | 'host', over: Partial<SessionOptions> = {}): SessionOptions {
-  return {
-    role,
-    peer: role === 'client' ? 'host "leak"' : 'the extension',
-    self: role === 'client' ? 'the extension' : 'host "leak"',
-    handlers: undefined,
-    codec: superjsonCodec(),
-    timeout: 5_000,
-    streamWindow: 4,
-    maxPendingCalls: 10_000,
-    maxReassembledBytes: 1 << 24,
-    exposeStack: false,
-    impl: 'nmrpc/leak-test',
-    byteLength: utf8Length,
-    log: () => {},
-    context: (base: BaseContext) => base,
-    ...over,
-  }
+  return sessionOptions(role, { streamWindow: 4, maxPendingCalls: 10_000, ...over })
 }
 
 /** Runs `fn`, swallowing its rejection: the mix below is about what is left after, not the results. */
