@@ -146,6 +146,19 @@ describe.each(browsers)('nmrpc through %s', (name) => {
     expect(await waitForEvent(events, 'peer said LATER', 5_000)).toContain('peer said LATER')
   })
 
+  it('works in one-shot mode through runtime.sendNativeMessage: a host per call, same call API', async () => {
+    const r = await session.browser.run<{
+      sum: number
+      shiftedIsDate: boolean
+      failure: ErrorReport
+      stream: ErrorReport
+    }>('rpcOneShot', hostName)
+    expect(r.sum).toBe(42)
+    expect(r.shiftedIsDate).toBe(true)
+    expect(r.failure).toMatchObject({ isRpcError: true, name: 'RangeError', message: 'cannot divide 1 by 0' })
+    expect(r.stream).toMatchObject({ isRpcError: true, code: 'NOT_A_STREAM' })
+  })
+
   it('rejects a call in flight when the host exits, with the browser own message where it gives one', async () => {
     const { failure } = await session.browser.run<{ failure: ErrorReport }>('rpcHostExits', hostName)
     expect(failure).toMatchObject({ isRpcError: true, code: 'DISCONNECTED' })

@@ -187,3 +187,22 @@ export async function rpcFromHost(host: string) {
     client.close()
   }
 }
+
+/**
+ * One-shot mode: every call goes through `runtime.sendNativeMessage` (Chromium's callback form, Firefox's
+ * promise form), the browser starts the host for it and stops it after the reply.
+ */
+export async function rpcOneShot(host: string) {
+  const client = createClient<Host>(host, { mode: 'oneshot' })
+  const sum: number = await client.call.add(20, 22)
+  const { shifted } = await client.call.shiftDate(new Date('2024-02-29T12:34:56.789Z'), 1)
+  const failure = await expectFailure(client.call.divide(1, 0))
+  const stream = await expectFailure(
+    (async () => {
+      for await (const _ of client.call.count(3, 'oneshot')) {
+      }
+    })(),
+  )
+  client.close()
+  return { sum, shiftedIsDate: shifted instanceof Date, failure, stream }
+}
