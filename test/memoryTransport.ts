@@ -7,7 +7,14 @@ import { utf8Length } from '../src/shared/utf8.js'
  * Two connected in-memory transports, for testing the session engine without processes. Messages are
  * serialised to JSON and delivered in a later microtask, in order; `hold()` stops delivery until `release()`.
  */
-export function memoryPair(options: { kind?: 'text' | 'object'; maxMessageBytes?: number } = {}) {
+export function memoryPair(
+  options: {
+    kind?: 'text' | 'object'
+    maxMessageBytes?: number
+    /** Report backpressure after every message and drain a task later, like a stream with a full buffer. */
+    backpressure?: boolean
+  } = {},
+) {
   const kind = options.kind ?? 'text'
   const max = options.maxMessageBytes ?? 1024 * 1024
   const sent: Array<{ from: 'a' | 'b'; text: string }> = []
@@ -40,7 +47,9 @@ export function memoryPair(options: { kind?: 'text' | 'object'; maxMessageBytes?
           if (!closed) peer.sink()?.message(JSON.parse(text))
         })
         queueMicrotask(flush)
-        return true
+        if (!options.backpressure) return true
+        setImmediate(() => sink?.drain())
+        return false
       },
       close() {
         if (closed) return

@@ -23,6 +23,7 @@ describe('PROTOCOL.md is true to the code', () => {
   it('shows every envelope kind', () => {
     const kinds = new Set(examples.map((t) => (JSON.parse(t) as Envelope).t))
     expect([...kinds].sort()).toEqual([
+      'bin',
       'call',
       'cancel',
       'chunk',
@@ -44,6 +45,23 @@ describe('PROTOCOL.md is true to the code', () => {
 
   it('shows a batch', () => {
     expect(doc).toMatch(/```json\n\[\{"t":"call"/)
+  })
+
+  it('has a bin example that decodes with the real codec', async () => {
+    const { superjsonCodec } = await import('../src/shared/codec.js')
+    const { BlobInbox } = await import('../src/shared/blobs.js')
+    const [ok, bin] = examples
+      .map((t) => parseEnvelope(JSON.parse(t)))
+      .filter((e) => (e as { id?: number }).id === 9) as [
+      Extract<Envelope, { t: 'ok' }>,
+      Extract<Envelope, { t: 'bin' }>,
+    ]
+    const inbox = new BlobInbox(1 << 20)
+    expect(inbox.start(ok, ok.b!)).toBe(true)
+    const done = inbox.add(bin)
+    expect(done.kind).toBe('complete')
+    const blobs = (done as { blobs: Uint8Array[] }).blobs
+    expect(superjsonCodec().decode(ok.r, ok.x, blobs)).toEqual(new Uint8Array([1, 2, 3, 4, 5, 6]))
   })
 
   it('has chunk examples that reassemble into a valid envelope', () => {

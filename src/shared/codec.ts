@@ -6,9 +6,20 @@ import { decodeBase64, encodeBase64 } from './base64.js'
  * more than plain JSON, a `meta` the decoder needs; the envelope carries them as the payload and `x`.
  */
 export interface Codec {
-  encode(value: unknown): { json: unknown; meta?: unknown }
-  decode(json: unknown, meta: unknown): unknown
+  /**
+   * `blobs`: large binary values taken out of the JSON (the JSON refers to them by index); the session
+   * sends them as `bin` pieces after the envelope. With `inline: true` nothing is taken out.
+   */
+  encode(
+    value: unknown,
+    options?: { inline?: boolean },
+  ): { json: unknown; meta?: unknown; blobs?: Uint8Array[] }
+  /** `blobs`: the binary values `encode` took out, in order. */
+  decode(json: unknown, meta: unknown, blobs?: readonly Uint8Array[]): unknown
 }
+
+/** Binary values at least this large travel as separate `bin` pieces rather than inline base64. */
+export const DEFAULT_BLOB_THRESHOLD = 256 * 1024
 
 const MAX_FAST_DEPTH = 32
 
@@ -107,8 +118,49 @@ function checkMeta(meta: unknown): void {
     bad('"referentialEqualities" is not a map of paths')
 }
 
-function createSuperJSON(): SuperJSON {
+interface BlobContext {
+  /** Collects large binary values during `serialize`, or null when they go inline. */
+  collect: Uint8Array[] | null
+  /** Provides them during `deserialize`. */
+  provide: readonly Uint8Array[] | null
+}
+
+function createSuperJSON(ctx: BlobContext, threshold: number): SuperJSON {
   const sj = new SuperJSON()
+  const blobIndex = (v: unknown): number => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+      throw new TypeError(`bad binary part index ${String(v)}`)
+    const blob = ctx.provide?.[v]
+    if (!blob) throw new TypeError(`binary part ${v} is missing`)
+    return v
+  }
+  // Large binary values leave the JSON: superjson records a reference, the bytes follow as `bin` pieces.
+  // Registered first: superjson takes the first custom type that applies.
+  sj.registerCustom<Uint8Array, number>(
+    {
+      isApplicable: (v): v is Uint8Array =>
+        ctx.collect !== null && v instanceof Uint8Array && v.byteLength >= threshold,
+      serialize: (v) => ctx.collect!.push(v) - 1,
+      deserialize: (v) => ctx.provide![blobIndex(v)]!,
+    },
+    'u8b',
+  )
+  sj.registerCustom<ArrayBuffer, number>(
+    {
+      isApplicable: (v): v is ArrayBuffer =>
+        ctx.collect !== null && v instanceof ArrayBuffer && v.byteLength >= threshold,
+      serialize: (v) => ctx.collect!.push(new Uint8Array(v)) - 1,
+      deserialize: (v) => {
+        const u8 = ctx.provide![blobIndex(v)]!
+        return (
+          u8.byteOffset === 0 && u8.byteLength === u8.buffer.byteLength
+            ? u8.buffer
+            : u8.buffer.slice(u8.byteOffset, u8.byteOffset + u8.byteLength)
+        ) as ArrayBuffer
+      },
+    },
+    'abb',
+  )
   // superjson's default for typed arrays is an array of numbers (about 4x the bytes); base64 is 1.33x.
   sj.registerCustom<Uint8Array, string>(
     {
@@ -137,21 +189,37 @@ function createSuperJSON(): SuperJSON {
  * anything else goes through superjson, so `Date`, `Map`, `Set`, `BigInt`, `undefined`, `RegExp`, `Error`,
  * typed arrays (`Uint8Array` and `ArrayBuffer` as base64) survive the trip.
  *
+ * Binary values of `blobThreshold` bytes or more (default 256 KiB) leave the JSON and travel as `bin` pieces,
+ * base64-encoded a slice at a time as the connection drains: a 100 MiB result never exists as one string.
+ *
  * @example
  * createClient<Host>('com.acme.app', { codec: superjsonCodec() })
  */
-export function superjsonCodec(): Codec {
-  const sj = createSuperJSON()
+export function superjsonCodec(options: { blobThreshold?: number } = {}): Codec {
+  const ctx: BlobContext = { collect: null, provide: null }
+  const sj = createSuperJSON(ctx, options.blobThreshold ?? DEFAULT_BLOB_THRESHOLD)
   return {
-    encode(value) {
+    encode(value, opts) {
       if (isPlainJson(value)) return { json: value }
-      const { json, meta } = sj.serialize(value)
-      return meta === undefined ? { json } : { json, meta }
+      ctx.collect = opts?.inline ? null : []
+      try {
+        const { json, meta } = sj.serialize(value)
+        const blobs = ctx.collect
+        if (blobs && blobs.length > 0) return { json, meta, blobs }
+        return meta === undefined ? { json } : { json, meta }
+      } finally {
+        ctx.collect = null
+      }
     },
-    decode(json, meta) {
+    decode(json, meta, blobs) {
       if (meta === undefined) return json
       checkMeta(meta)
-      return sj.deserialize({ json: json as never, meta: meta as never })
+      ctx.provide = blobs ?? null
+      try {
+        return sj.deserialize({ json: json as never, meta: meta as never })
+      } finally {
+        ctx.provide = null
+      }
     },
   }
 }

@@ -1,13 +1,14 @@
-import { CHUNK_OVERHEAD, cutPieces, jsonSizeBound, type Piece } from './chunker.js'
+import { encodeBase64 } from './base64.js'
+import { CHUNK_OVERHEAD, cutPieces, jsonSizeBound } from './chunker.js'
 import type { Envelope } from './protocol.js'
 import type { Transport } from './transport.js'
 
+/** A large transfer: messages made one at a time, as the transport can take them. */
 interface BulkJob {
-  k: number
-  head: string
-  pieces: Generator<Piece>
-  current: IteratorResult<Piece>
+  messages: Iterator<string | object>
   done: () => void
+  /** Names the job so that it can be cancelled (binary parts of a call that ended). */
+  key: string | undefined
 }
 
 /**
@@ -130,9 +131,73 @@ export class Outbox {
     let head = `{"t":"chunk","k":${k},"of":"${env.t}"`
     if (e.id !== undefined) head += `,"id":${e.id}`
     if (e.s !== undefined) head += `,"s":${e.s}`
+    return this.enqueueBulk(this.chunkMessages(head, text), undefined)
+  }
+
+  private *chunkMessages(head: string, text: string): Generator<string | object> {
     const pieces = cutPieces(text, this.transport.maxMessageBytes, this.byteLength)
+    let current = pieces.next()
+    while (!current.done) {
+      const next = pieces.next()
+      const piece = current.value
+      const last = next.done === true
+      if (this.transport.kind === 'text') yield `${head},"d":${piece.quoted}${last ? ',"end":1}' : '}'}`
+      else {
+        const obj = JSON.parse(`${head}}`) as Record<string, unknown>
+        obj.d = piece.text
+        if (last) obj.end = 1
+        yield obj
+      }
+      current = next
+    }
+  }
+
+  /**
+   * Sends `env`, then its binary parts as `bin` pieces, each base64-encoded only when the transport can
+   * take it, so a large binary value is never held as one big string. Settles after the last piece.
+   * `key` lets `cancel(key)` stop the parts of a call that ended.
+   */
+  sendWithBlobs(env: Envelope & { id: number; s?: number }, blobs: Uint8Array[], key: string): Promise<void> {
+    const sent = this.send(env)
+    const parts = () => this.enqueueBulk(this.binMessages(env, blobs), key)
+    return sent ? sent.then(parts) : parts()
+  }
+
+  private *binMessages(
+    env: Envelope & { id: number; s?: number },
+    blobs: Uint8Array[],
+  ): Generator<string | object> {
+    // Base64 of `step` bytes fits the limit with the envelope around it; a multiple of 3 keeps pieces padding-free.
+    const step = Math.floor((this.transport.maxMessageBytes - CHUNK_OVERHEAD) / 4) * 3
+    const s = env.s === undefined ? '' : `,"s":${env.s}`
+    for (let i = 0; i < blobs.length; i++) {
+      const blob = blobs[i]!
+      for (let at = 0; at === 0 || at < blob.length; at += step) {
+        const d = encodeBase64(blob.subarray(at, at + step))
+        const end = at + step >= blob.length
+        if (this.transport.kind === 'text')
+          yield `{"t":"bin","of":"${env.t}","id":${env.id}${s},"i":${i},"d":"${d}"${end ? ',"end":1' : ''}}`
+        else {
+          const obj: Record<string, unknown> = { t: 'bin', of: env.t, id: env.id, i, d }
+          if (env.s !== undefined) obj.s = env.s
+          if (end) obj.end = 1
+          yield obj
+        }
+      }
+    }
+  }
+
+  /** Stops the bulk transfer named `key` (its promise settles); what was sent stays sent. */
+  cancel(key: string): void {
+    const i = this.bulk.findIndex((j) => j.key === key)
+    if (i < 0) return
+    const [job] = this.bulk.splice(i, 1)
+    job!.done()
+  }
+
+  private enqueueBulk(messages: Iterator<string | object>, key: string | undefined): Promise<void> {
     return new Promise((done) => {
-      this.bulk.push({ k, head, pieces, current: pieces.next(), done })
+      this.bulk.push({ messages, done, key })
       this.pump()
     })
   }
@@ -144,19 +209,13 @@ export class Outbox {
     try {
       while (this.writable && !this.closed && this.bulk.length > 0) {
         const job = this.bulk.shift()!
-        const piece = job.current.value as Piece
-        job.current = job.pieces.next()
-        const last = job.current.done === true
-        if (this.transport.kind === 'text') {
-          this.write(`${job.head},"d":${piece.quoted}${last ? ',"end":1}' : '}'}`)
-        } else {
-          const obj = JSON.parse(`${job.head}}`) as Record<string, unknown>
-          obj.d = piece.text
-          if (last) obj.end = 1
-          this.write(obj)
+        const r = job.messages.next()
+        if (r.done) {
+          job.done()
+          continue
         }
-        if (last) job.done()
-        else this.bulk.push(job)
+        this.write(r.value)
+        this.bulk.push(job)
       }
     } finally {
       this.pumping = false

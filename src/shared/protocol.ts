@@ -31,8 +31,10 @@ export interface CallEnvelope {
   x?: unknown
   /** Indexes of arguments that are streams; their items follow as `next` envelopes with `s` set. */
   st?: number[]
-  /** Stream window for this call's result stream, overriding the hello's `w`. */
+  /** Stream window for this call's result stream, when not the default. */
   w?: number
+  /** Byte sizes of the binary parts taken out of `a`; their bytes follow as `bin` envelopes. */
+  b?: number[]
 }
 
 /** A unary call's value. */
@@ -41,6 +43,8 @@ export interface OkEnvelope {
   id: CallId
   r?: unknown
   x?: unknown
+  /** Byte sizes of the binary parts taken out of `r`; their bytes follow as `bin` envelopes. */
+  b?: number[]
 }
 
 /** The error a call (or, with `s`, an argument stream) ended with. */
@@ -58,6 +62,8 @@ export interface NextEnvelope {
   s?: number
   r?: unknown
   x?: unknown
+  /** Byte sizes of the binary parts taken out of `r`; their bytes follow as `bin` envelopes. */
+  b?: number[]
 }
 
 /** A stream finished normally. */
@@ -112,7 +118,22 @@ export interface ChunkEnvelope {
   end?: 1
 }
 
+/**
+ * A piece of binary part `i` of the envelope of kind `of` with `id` (and `s`): base64 `d`, in order; the
+ * piece with `end: 1` completes that part. Sent after the envelope that announced the parts in `b`.
+ */
+export interface BinEnvelope {
+  t: 'bin'
+  of: 'call' | 'ok' | 'next'
+  id: CallId
+  s?: number
+  i: number
+  d: string
+  end?: 1
+}
+
 export type Envelope =
+  | BinEnvelope
   | HelloEnvelope
   | CallEnvelope
   | OkEnvelope
@@ -153,6 +174,9 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 const isId = (v: unknown): v is CallId => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
 const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 256
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0
+const isBlobSizes = (v: unknown): boolean =>
+  Array.isArray(v) && v.length > 0 && v.length <= 64 && v.every((n) => Number.isSafeInteger(n) && n >= 0)
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
 
 function describe(v: unknown): string {
   if (v === undefined) return 'undefined'
@@ -213,9 +237,11 @@ export function parseEnvelope(value: unknown): Envelope {
         'a list of distinct argument indexes',
       )
       optional(env, 'w', isCount, 'a positive integer')
+      optional(env, 'b', isBlobSizes, 'a list of 1 to 64 byte sizes')
       return env as unknown as CallEnvelope
     case 'ok':
       if (!isId(env.id)) fail(`"ok" needs an integer id >= 0, got ${describe(env.id)}`, env)
+      optional(env, 'b', isBlobSizes, 'a list of 1 to 64 byte sizes')
       return env as unknown as OkEnvelope
     case 'err':
       if (!isId(env.id)) fail(`"err" needs an integer id >= 0, got ${describe(env.id)}`, env)
@@ -229,7 +255,19 @@ export function parseEnvelope(value: unknown): Envelope {
     case 'end':
       if (!isId(env.id)) fail(`"${env.t}" needs an integer id >= 0, got ${describe(env.id)}`, env)
       optional(env, 's', isIndex, 'an argument index')
+      if (env.t === 'next') optional(env, 'b', isBlobSizes, 'a list of 1 to 64 byte sizes')
       return env as unknown as NextEnvelope | EndEnvelope
+    case 'bin':
+      if (env.of !== 'call' && env.of !== 'ok' && env.of !== 'next')
+        fail(`"bin" needs "of" = "call", "ok" or "next", got ${describe(env.of)}`, env)
+      if (!isId(env.id)) fail(`"bin" needs an integer id >= 0, got ${describe(env.id)}`, env)
+      optional(env, 's', isIndex, 'an argument index')
+      if (!(typeof env.i === 'number' && Number.isInteger(env.i) && env.i >= 0 && env.i < 64))
+        fail(`"bin" needs a part index "i" from 0 to 63, got ${describe(env.i)}`, env)
+      if (typeof env.d !== 'string' || env.d.length % 4 !== 0 || !BASE64.test(env.d))
+        fail(`"bin" needs base64 "d" (a multiple of 4 characters), got ${describe(env.d)}`, env)
+      optional(env, 'end', (v) => v === 1, 'the number 1')
+      return env as unknown as BinEnvelope
     case 'credit':
       if (!isId(env.id)) fail(`"credit" needs an integer id >= 0, got ${describe(env.id)}`, env)
       optional(env, 's', isIndex, 'an argument index')
@@ -255,7 +293,7 @@ export function parseEnvelope(value: unknown): Envelope {
     default:
       fail(
         `unknown envelope kind ${describe(env.t)}; this end speaks protocol ${PROTOCOL_VERSION} ` +
-          '(hello, call, ok, err, next, end, credit, cancel, event, chunk)',
+          '(hello, call, ok, err, next, end, credit, cancel, event, chunk, bin)',
         env,
       )
   }

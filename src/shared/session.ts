@@ -1,3 +1,4 @@
+import { BlobInbox, type BlobOwner, blobKey } from './blobs.js'
 import type { Codec } from './codec.js'
 import { fromWireError, RpcError, toWireError } from './errors.js'
 import type { HandlerEntry } from './handlers.js'
@@ -13,11 +14,13 @@ import {
 import { Outbox } from './outbox.js'
 import { Producer } from './producer.js'
 import {
+  type BinEnvelope,
   type CallEnvelope,
   type ChunkEnvelope,
   type Envelope,
   type HelloEnvelope,
   type NextEnvelope,
+  type OkEnvelope,
   PROTOCOL_VERSION,
   ProtocolViolation,
   parseEnvelope,
@@ -104,6 +107,9 @@ export class Session implements TransportSink {
   private readonly incoming = new Map<number, InCall>()
   private readonly outbox: Outbox
   private readonly reassembler: Reassembler
+  private readonly blobInbox: BlobInbox
+  /** Binary parts of envelopes that announced them, once they have all arrived. */
+  private readonly blobsOf = new WeakMap<Envelope, Uint8Array[]>()
   private readonly running = new Set<Promise<void>>()
   private closedError: RpcError | null = null
   private versionError: RpcError | null = null
@@ -121,6 +127,7 @@ export class Session implements TransportSink {
   ) {
     this.outbox = new Outbox(transport, o.byteLength)
     this.reassembler = new Reassembler(o.maxReassembledBytes)
+    this.blobInbox = new BlobInbox(o.maxReassembledBytes)
   }
 
   /** Starts receiving; a client also says hello. */
@@ -138,7 +145,7 @@ export class Session implements TransportSink {
     return {
       pending: this.pending.size,
       incoming: this.incoming.size + this.queued.size,
-      reassemblyBytes: this.reassembler.pendingBytes,
+      reassemblyBytes: this.reassembler.pendingBytes + this.blobInbox.pendingBytes,
     }
   }
 
@@ -189,7 +196,7 @@ export class Session implements TransportSink {
       streams.push([i, s])
       sendArgs[i] = null
     }
-    let encoded: { json: unknown; meta?: unknown }
+    let encoded: ReturnType<Codec['encode']>
     try {
       encoded = this.o.codec.encode(sendArgs)
     } catch (e) {
@@ -232,7 +239,11 @@ export class Session implements TransportSink {
       signal.addEventListener('abort', rec.onAbort, { once: true })
     }
     this.pending.set(id, rec)
-    const sent = this.outbox.send(env)
+    let sent: Promise<void> | undefined
+    if (encoded.blobs) {
+      env.b = encoded.blobs.map((b) => b.byteLength)
+      sent = this.outbox.sendWithBlobs(env, encoded.blobs, blobKey('call', id, undefined))
+    } else sent = this.outbox.send(env)
     if (streams) {
       rec.args = []
       for (const [i, source] of streams) {
@@ -251,7 +262,7 @@ export class Session implements TransportSink {
   /** Sends a fire-and-forget event. */
   emit(name: string, value: unknown): void {
     if (this.closedError) throw this.callError(this.closedError, `event "${name}"`)
-    const { json, meta } = this.o.codec.encode(value)
+    const { json, meta } = this.o.codec.encode(value, { inline: true })
     const env: Envelope = { t: 'event', name }
     if (json !== undefined) env.d = json
     if (meta !== undefined) env.x = meta
@@ -284,7 +295,15 @@ export class Session implements TransportSink {
     this.pending.delete(id)
     if (rec.timer) clearTimeout(rec.timer)
     if (rec.onAbort) rec.signal!.removeEventListener('abort', rec.onAbort)
-    if (rec.args) for (const p of rec.args) p?.cancel()
+    if (rec.args)
+      for (const [s, p] of rec.args.entries()) {
+        p?.cancel()
+        if (p) this.outbox.cancel(blobKey('next', id, s))
+      }
+    // Binary parts still moving for this call are of no use any more, in either direction.
+    this.outbox.cancel(blobKey('call', id, undefined))
+    this.blobInbox.drop(blobKey('ok', id, undefined))
+    this.blobInbox.drop(blobKey('next', id, undefined))
     return true
   }
 
@@ -323,12 +342,20 @@ export class Session implements TransportSink {
       this.violation(e, value)
       return
     }
+    if ((env.t === 'call' || env.t === 'ok' || env.t === 'next') && env.b && !this.blobsOf.has(env)) {
+      this.awaitBlobs(env, env.b)
+      return
+    }
+    this.dispatch(env)
+  }
+
+  private dispatch(env: Envelope): void {
     switch (env.t) {
       case 'ok': {
         const rec = this.pending.get(env.id)
         if (!rec) return // late reply after a timeout or abort
         this.finishOut(env.id)
-        const v = this.decode(env.r, env.x, rec.path, 'result')
+        const v = this.decode(env.r, env.x, rec.path, 'result', env)
         if (v instanceof DecodeFailure) rec.call.settleError(v.error)
         else rec.call.settleValue(v.value)
         return
@@ -348,7 +375,7 @@ export class Session implements TransportSink {
         if (env.s !== undefined) {
           const q = this.incoming.get(env.id)?.argQueues?.[env.s]
           if (!q) return
-          const v = this.decode(env.r, env.x, `argument ${env.s}`, 'stream item')
+          const v = this.decode(env.r, env.x, `argument ${env.s}`, 'stream item', env)
           if (v instanceof DecodeFailure) q.fail(v.error)
           else q.push(v.value)
           return
@@ -357,7 +384,7 @@ export class Session implements TransportSink {
         if (!rec) return
         this.firstReply(rec)
         const q = rec.call.streamQueue()
-        const v = this.decode(env.r, env.x, rec.path, 'stream item')
+        const v = this.decode(env.r, env.x, rec.path, 'stream item', env)
         if (v instanceof DecodeFailure) {
           if (this.finishOut(env.id)) this.outbox.send({ t: 'cancel', id: env.id, why: 'bad item' })
           q.fail(v.error)
@@ -380,8 +407,10 @@ export class Session implements TransportSink {
         else this.incoming.get(env.id)?.producer?.add(env.n)
         return
       case 'cancel':
-        if (env.s !== undefined) this.pending.get(env.id)?.args?.[env.s]?.cancel()
-        else this.cancelIn(env.id, env.why)
+        if (env.s !== undefined) {
+          this.pending.get(env.id)?.args?.[env.s]?.cancel()
+          this.outbox.cancel(blobKey('next', env.id, env.s))
+        } else this.cancelIn(env.id, env.why)
         return
       case 'call':
         this.handleCall(env)
@@ -398,6 +427,9 @@ export class Session implements TransportSink {
         return
       case 'chunk':
         this.handleChunk(env)
+        return
+      case 'bin':
+        this.handleBin(env)
         return
     }
   }
@@ -430,6 +462,54 @@ export class Session implements TransportSink {
       return
     }
     this.o.onHello?.(env)
+  }
+
+  /** Holds an envelope until its binary parts have arrived; refuses it if they would exceed the limit. */
+  private awaitBlobs(env: BlobOwner, sizes: number[]): void {
+    if (env.t === 'ok' || (env.t === 'next' && env.s === undefined)) {
+      const rec = this.pending.get(env.id)
+      if (!rec) return // a late reply: its pieces will be ignored
+      this.firstReply(rec)
+    }
+    if (this.blobInbox.start(env, sizes)) return
+    const total = sizes.reduce((a, b) => a + b, 0)
+    this.refuseOwner(
+      env,
+      'TOO_LARGE',
+      `${this.o.peer} announced ${(total / 1048576).toFixed(1)} MiB of binary data, over the limit of ` +
+        `${(this.o.maxReassembledBytes / 1048576).toFixed(1)} MiB still free for assembly (maxReassembledBytes); ` +
+        'stream it in smaller pieces, or raise the limit',
+    )
+  }
+
+  private handleBin(env: BinEnvelope): void {
+    const r = this.blobInbox.add(env)
+    if (r.kind === 'complete') {
+      this.blobsOf.set(r.owner, r.blobs)
+      this.dispatch(r.owner)
+    } else if (r.kind === 'broken') {
+      this.refuseOwner(r.owner, 'PROTOCOL_ERROR', `${this.o.peer} sent broken binary data: ${r.message}`)
+    }
+  }
+
+  /** Fails the call or stream an envelope with binary parts belonged to, and tells the other side. */
+  private refuseOwner(env: BlobOwner, code: string, message: string): void {
+    this.o.log(`nmrpc: ${message}`)
+    if (env.t === 'call') {
+      this.outbox.send({ t: 'err', id: env.id, e: { name: 'RpcError', message, code } })
+      return
+    }
+    if (env.t === 'next' && env.s !== undefined) {
+      const q = this.incoming.get(env.id)?.argQueues?.[env.s]
+      q?.fail(new RpcError(code, message))
+      if (q) this.outbox.send({ t: 'cancel', id: env.id, s: env.s, why: 'binary refused' })
+      return
+    }
+    const rec = this.pending.get(env.id)
+    if (rec && this.finishOut(env.id)) {
+      this.outbox.send({ t: 'cancel', id: env.id, why: 'binary refused' })
+      rec.call.settleError(new RpcError(code, `Call to "${rec.path}" failed: ${message}`))
+    }
   }
 
   private handleChunk(env: ChunkEnvelope): void {
@@ -558,7 +638,7 @@ export class Session implements TransportSink {
       reply('NOT_FOUND', `No method "${env.p}" on ${this.o.self}; ${list}`)
       return
     }
-    const decoded = this.decode(env.a, env.x, env.p, 'arguments')
+    const decoded = this.decode(env.a, env.x, env.p, 'arguments', env)
     if (decoded instanceof DecodeFailure) {
       reply('BAD_REQUEST', decoded.error.message)
       return
@@ -649,7 +729,7 @@ export class Session implements TransportSink {
       )
       return
     }
-    let encoded: { json: unknown; meta?: unknown }
+    let encoded: ReturnType<Codec['encode']>
     try {
       encoded = this.o.codec.encode(value)
     } catch (e) {
@@ -661,10 +741,13 @@ export class Session implements TransportSink {
       return
     }
     this.finishIn(id, rec)
-    const ok: Envelope = { t: 'ok', id }
+    const ok: OkEnvelope = { t: 'ok', id }
     if (encoded.json !== undefined) ok.r = encoded.json
     if (encoded.meta !== undefined) ok.x = encoded.meta
-    this.outbox.send(ok)
+    if (encoded.blobs) {
+      ok.b = encoded.blobs.map((b) => b.byteLength)
+      void this.outbox.sendWithBlobs(ok, encoded.blobs, blobKey('ok', id, undefined))
+    } else this.outbox.send(ok)
   }
 
   private replyError(id: number, rec: InCall, e: unknown): void {
@@ -675,11 +758,15 @@ export class Session implements TransportSink {
 
   private finishIn(id: number, rec: InCall): void {
     if (this.incoming.get(id) === rec) this.incoming.delete(id)
+    if (rec.argQueues) for (const s of rec.argQueues.keys()) this.blobInbox.drop(blobKey('next', id, s))
     if (rec.argQueues) for (const q of rec.argQueues) if (q && !q.finished) void q.return()
     this.drainQueue()
   }
 
   private cancelIn(id: number, why: string | undefined): void {
+    this.blobInbox.drop(blobKey('call', id, undefined))
+    this.outbox.cancel(blobKey('ok', id, undefined))
+    this.outbox.cancel(blobKey('next', id, undefined))
     if (this.queued.delete(id)) return
     const rec = this.incoming.get(id)
     if (!rec) return
@@ -719,11 +806,15 @@ export class Session implements TransportSink {
           break
         }
         p.credit--
-        const { json, meta } = this.o.codec.encode(r.value)
+        const { json, meta, blobs } = this.o.codec.encode(r.value)
         const env = withS<NextEnvelope>({ t: 'next', id })
         if (json !== undefined) env.r = json
         if (meta !== undefined) env.x = meta
-        const sent = this.outbox.send(env)
+        let sent: Promise<void> | undefined
+        if (blobs) {
+          env.b = blobs.map((b) => b.byteLength)
+          sent = this.outbox.sendWithBlobs(env, blobs, blobKey('next', id, s))
+        } else sent = this.outbox.send(env)
         if (sent) await sent
         else if (!this.outbox.ready) await this.outbox.whenReady()
       }
@@ -776,6 +867,7 @@ export class Session implements TransportSink {
     this.incoming.clear()
     this.queued.clear()
     this.reassembler.clear()
+    this.blobInbox.clear()
     this.outbox.close()
     this.o.onClose?.(error)
   }
@@ -798,10 +890,16 @@ export class Session implements TransportSink {
 
   // ---- codec helpers --------------------------------------------------------------------------
 
-  private decode(json: unknown, meta: unknown, what: string, part: string): Decoded | DecodeFailure {
+  private decode(
+    json: unknown,
+    meta: unknown,
+    what: string,
+    part: string,
+    owner?: Envelope,
+  ): Decoded | DecodeFailure {
     if (meta === undefined) return { value: json }
     try {
-      return { value: this.o.codec.decode(json, meta) }
+      return { value: this.o.codec.decode(json, meta, owner && this.blobsOf.get(owner)) }
     } catch (e) {
       return new DecodeFailure(
         new RpcError(
@@ -813,7 +911,10 @@ export class Session implements TransportSink {
   }
 
   private toWire(e: unknown) {
-    return toWireError(e, { stack: this.o.exposeStack, encode: (v) => this.o.codec.encode(v) })
+    return toWireError(e, {
+      stack: this.o.exposeStack,
+      encode: (v) => this.o.codec.encode(v, { inline: true }),
+    })
   }
 
   private fromWire(e: Parameters<typeof fromWireError>[0]) {

@@ -1,0 +1,112 @@
+import { decodeBase64 } from './base64.js'
+import { MAX_REFUSED_CHUNK_KEYS } from './limits.js'
+import type { BinEnvelope, CallEnvelope, NextEnvelope, OkEnvelope } from './protocol.js'
+
+export type BlobOwner = CallEnvelope | OkEnvelope | NextEnvelope
+
+/** The key that ties `bin` pieces to the envelope that announced them. */
+export const blobKey = (of: string, id: number, s: number | undefined): string => `${of}:${id}:${s ?? ''}`
+
+interface Assembly {
+  owner: BlobOwner
+  sizes: number[]
+  parts: Uint8Array[]
+  fill: number
+  part: number
+  total: number
+}
+
+export type BlobResult =
+  | { kind: 'partial' | 'ignored' }
+  | { kind: 'complete'; owner: BlobOwner; blobs: Uint8Array[] }
+  | { kind: 'broken'; owner: BlobOwner; message: string }
+
+/**
+ * Puts binary parts back together. Each part's buffer is allocated for the bytes that have arrived and
+ * grows by doubling up to the announced size, and all parts being assembled together may not exceed
+ * `maxBytes`; a refused owner's later pieces are dropped without being stored.
+ */
+export class BlobInbox {
+  private readonly pending = new Map<string, Assembly>()
+  /** Owners refused or dropped, so that a re-announcement under the same key is refused too. */
+  private readonly refused = new Set<string>()
+  private held = 0
+
+  constructor(private readonly maxBytes: number) {}
+
+  /** Bytes announced by envelopes still waiting for their parts. */
+  get pendingBytes(): number {
+    return this.held
+  }
+
+  /** An envelope announced parts. Returns false (and refuses its pieces) if they would exceed the limit. */
+  start(owner: BlobOwner, sizes: number[]): boolean {
+    const key = blobKey(owner.t, owner.id, (owner as { s?: number }).s)
+    const total = sizes.reduce((a, b) => a + b, 0)
+    if (this.pending.has(key) || this.refused.has(key) || this.held + total > this.maxBytes) {
+      this.refuse(key)
+      return false
+    }
+    this.held += total
+    this.pending.set(key, { owner, sizes, parts: [], fill: 0, part: 0, total })
+    return true
+  }
+
+  add(piece: BinEnvelope): BlobResult {
+    const key = blobKey(piece.of, piece.id, piece.s)
+    const a = this.pending.get(key)
+    // Pieces of a refused, dropped or unknown owner are ignored (the refused set is bounded).
+    if (!a) return { kind: 'ignored' }
+    const broken = (message: string): BlobResult => {
+      this.drop(key)
+      this.refuse(key)
+      return { kind: 'broken', owner: a.owner, message }
+    }
+    if (piece.i !== a.part) return broken(`binary part ${piece.i} arrived while part ${a.part} was expected`)
+    const size = a.sizes[a.part]!
+    const bytes = decodeBase64(piece.d)
+    if (a.fill + bytes.length > size)
+      return broken(`binary part ${a.part} is longer than the ${size} bytes announced`)
+    let buf = a.parts[a.part]
+    if (!buf || buf.length < a.fill + bytes.length) {
+      const grown = new Uint8Array(
+        Math.min(size, Math.max((buf?.length ?? 0) * 2, a.fill + bytes.length, 64 * 1024)),
+      )
+      if (buf) grown.set(buf.subarray(0, a.fill))
+      buf = grown
+      a.parts[a.part] = buf
+    }
+    buf.set(bytes, a.fill)
+    a.fill += bytes.length
+    if (piece.end !== 1) return { kind: 'partial' }
+    if (a.fill !== size) return broken(`binary part ${a.part} has ${a.fill} bytes, not the ${size} announced`)
+    if (buf.length !== size) a.parts[a.part] = buf.subarray(0, size)
+    a.part++
+    a.fill = 0
+    if (a.part < a.sizes.length) return { kind: 'partial' }
+    this.pending.delete(key)
+    this.held -= a.total
+    for (let i = 0; i < a.sizes.length; i++) a.parts[i] ??= new Uint8Array(0)
+    return { kind: 'complete', owner: a.owner, blobs: a.parts }
+  }
+
+  /** Forgets the assembly for a call or stream that ended (cancelled, timed out); its pieces are dropped. */
+  drop(key: string): void {
+    const a = this.pending.get(key)
+    if (!a) return
+    this.pending.delete(key)
+    this.held -= a.total
+    this.refuse(key)
+  }
+
+  clear(): void {
+    this.pending.clear()
+    this.refused.clear()
+    this.held = 0
+  }
+
+  private refuse(key: string): void {
+    this.refused.add(key)
+    if (this.refused.size > MAX_REFUSED_CHUNK_KEYS) this.refused.delete(this.refused.values().next().value!)
+  }
+}
