@@ -133,6 +133,17 @@ describe.each(browsers)('nmrpc through %s', (name) => {
     })
   })
 
+  it('moves 6 MiB of binary each way as bin parts under the browser limit, byte-exact', async () => {
+    const bytes = 6 * 1024 * 1024
+    const r = await session.browser.run<{
+      intact: boolean
+      upload: { isBytes: boolean; length: number; sum: number }
+      expectedSum: number
+    }>('rpcBinary', hostName, bytes)
+    expect(r.intact).toBe(true)
+    expect(r.upload).toEqual({ isBytes: true, length: bytes, sum: r.expectedSum })
+  })
+
   it('tells the host who called: the launch context from argv', async () => {
     const { caller } = await session.browser.run<{ caller: unknown }>('rpcCaller', hostName)
     expect(JSON.stringify(caller)).toContain(session.extensionId)

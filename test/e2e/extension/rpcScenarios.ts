@@ -118,6 +118,23 @@ export function rpcBig(host: string, bytes: number) {
   })
 }
 
+/** A binary result and a binary upload, both large enough to travel as `bin` parts through the Port. */
+export function rpcBinary(host: string, bytes: number) {
+  return withClient(host, async (c) => {
+    const got = await c.call.bytes(bytes)
+    let intact = got instanceof Uint8Array && got.length === bytes
+    for (let i = 0; intact && i < got.length; i++) if (got[i] !== ((i * 31 + 7) & 0xff)) intact = false
+    const upload = new Uint8Array(bytes)
+    let sum = 0
+    for (let i = 0; i < bytes; i++) {
+      upload[i] = (i * 13) & 0xff
+      sum = (sum * 33 + upload[i]!) >>> 0
+    }
+    const echoed = await c.call.checksum(upload)
+    return { intact, upload: echoed, expectedSum: sum }
+  })
+}
+
 export function rpcHostExits(host: string) {
   return withClient(host, async (c) => {
     await c.call.ping()
