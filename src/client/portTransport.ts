@@ -54,8 +54,8 @@ function nextTask(fn: () => void): void {
 
 /**
  * The session's transport over a WebExtension Port. The browser serialises messages itself, so this is an
- * object transport; chunk pieces are spaced one per task so that other calls' messages interleave with a
- * large transfer instead of queueing behind all of it.
+ * object transport; chunk pieces and binary slices are spaced one per task so that other calls' messages
+ * interleave with a large transfer instead of queueing behind all of it.
  */
 export class PortTransport implements Transport {
   readonly kind = 'object' as const
@@ -91,7 +91,9 @@ export class PortTransport implements Transport {
       this.finish(describeDisconnect(this.host, e instanceof Error ? e.message : String(e), this.registered))
       return true
     }
-    if ((message as { t?: unknown }).t !== 'chunk') return true
+    // Bulk pieces (chunks and binary slices) go one per task, so other messages get in between.
+    const kind = (message as { t?: unknown }).t
+    if (kind !== 'chunk' && kind !== 'bin') return true
     if (!this.drainScheduled) {
       this.drainScheduled = true
       nextTask(() => {

@@ -163,6 +163,24 @@ describe('payloads of any size, under the browser limit per message', () => {
     expect(rest).toBe(256)
   })
 
+  it('lets a small call through while a large binary upload is still being sent', async () => {
+    fixture = startFixture()
+    await fixture.client.connect()
+    const order: string[] = []
+    const data = new Uint8Array(32 * MiB).fill(3)
+    const upload = fixture.client.call.byteSum(data).then((r) => {
+      order.push('upload')
+      return r
+    })
+    const small = fixture.client.call.add(1, 2).then((r) => {
+      order.push('small')
+      return r
+    })
+    expect(await Promise.all([upload, small])).toEqual([{ length: 32 * MiB, sum: (32 * MiB * 3) >>> 0 }, 3])
+    // Binary slices go one per task, so the small call is not queued behind all 32 MiB of them.
+    expect(order).toEqual(['small', 'upload'])
+  })
+
   it('fails just the one call past the reassembly limit, and the session answers the next', async () => {
     fixture = startFixture({ client: { maxReassembledBytes: 4 * MiB } })
     const err = (await fixture.client.call.text(8 * MiB).catch((e: unknown) => e)) as RpcError
