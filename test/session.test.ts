@@ -266,6 +266,20 @@ describe('session engine', () => {
     expect(await client.call('ping', [])).toBe('pong')
   })
 
+  it('sends stack traces only when the handler side opts in (exposeStack)', async () => {
+    const boom = () => {
+      throw new TypeError('boom')
+    }
+    const closed = connect({ boom })
+    const hidden = (await Promise.resolve(closed.client.call('boom', [])).catch((e) => e)) as RpcError
+    expect(hidden).toBeInstanceOf(RpcError)
+    expect(hidden.remoteStack).toBeUndefined()
+    const open = connect({ boom }, { host: { exposeStack: true } })
+    const shown = (await Promise.resolve(open.client.call('boom', [])).catch((e) => e)) as RpcError
+    expect(shown.remoteStack).toMatch(/^TypeError: boom\n\s+at /)
+    expect(shown).toMatchObject({ name: 'TypeError', message: 'boom', code: 'HANDLER_ERROR' })
+  })
+
   it('types withContext handlers', () => {
     const h = withContext((_ctx: BaseContext, a: number) => a)
     expectTypeOf(h).parameters.toEqualTypeOf<[BaseContext, number]>()
