@@ -3,6 +3,12 @@ import { CHUNK_OVERHEAD, cutPieces, jsonSizeBound } from './chunker.js'
 import type { Envelope } from './protocol.js'
 import type { Transport } from './transport.js'
 
+/**
+ * Bytes per binary slice. Its base64 (64 KiB) stays below V8's large-object size, so each slice's string
+ * dies young and is freed by a cheap scavenge instead of piling up until a full collection.
+ */
+const BIN_SLICE = 48 * 1024
+
 /** A large transfer: messages made one at a time, as the transport can take them. */
 interface BulkJob {
   messages: Iterator<string | object>
@@ -168,7 +174,7 @@ export class Outbox {
     blobs: Uint8Array[],
   ): Generator<string | object> {
     // Base64 of `step` bytes fits the limit with the envelope around it; a multiple of 3 keeps pieces padding-free.
-    const step = Math.floor((this.transport.maxMessageBytes - CHUNK_OVERHEAD) / 4) * 3
+    const step = Math.min(BIN_SLICE, Math.floor((this.transport.maxMessageBytes - CHUNK_OVERHEAD) / 4) * 3)
     const s = env.s === undefined ? '' : `,"s":${env.s}`
     for (let i = 0; i < blobs.length; i++) {
       const blob = blobs[i]!
