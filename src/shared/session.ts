@@ -495,20 +495,34 @@ export class Session implements TransportSink {
   /** Fails the call or stream an envelope with binary parts belonged to, and tells the other side. */
   private refuseOwner(env: BlobOwner, code: string, message: string): void {
     this.o.log(`nmrpc: ${message}`)
-    if (env.t === 'call') {
-      this.outbox.send({ t: 'err', id: env.id, e: { name: 'RpcError', message, code } })
-      return
-    }
-    if (env.t === 'next' && env.s !== undefined) {
-      const q = this.incoming.get(env.id)?.argQueues?.[env.s]
+    this.failMessageOf(env.t, env.id, (env as { s?: number }).s, code, message, 'binary refused')
+  }
+
+  /**
+   * A message belonging to call `id` (kind `of`, stream `s`) was refused here. Fails just that call or
+   * stream: answers the other side's call with an error, or fails our pending call or the argument stream
+   * and cancels what the other side still sends for it.
+   */
+  private failMessageOf(
+    of: unknown,
+    id: number,
+    s: number | undefined,
+    code: string,
+    message: string,
+    why: string,
+  ) {
+    if (of === 'call') {
+      this.outbox.send({ t: 'err', id, e: { name: 'RpcError', message, code } })
+    } else if (s !== undefined) {
+      const q = this.incoming.get(id)?.argQueues?.[s]
       q?.fail(new RpcError(code, message))
-      if (q) this.outbox.send({ t: 'cancel', id: env.id, s: env.s, why: 'binary refused' })
-      return
-    }
-    const rec = this.pending.get(env.id)
-    if (rec && this.finishOut(env.id)) {
-      this.outbox.send({ t: 'cancel', id: env.id, why: 'binary refused' })
-      rec.call.settleError(new RpcError(code, `Call to "${rec.path}" failed: ${message}`))
+      if (q) this.outbox.send({ t: 'cancel', id, s, why })
+    } else {
+      const rec = this.pending.get(id)
+      if (rec && this.finishOut(id)) {
+        this.outbox.send({ t: 'cancel', id, why })
+        rec.call.settleError(new RpcError(code, `Call to "${rec.path}" failed: ${message}`))
+      }
     }
   }
 
@@ -535,21 +549,8 @@ export class Session implements TransportSink {
       `a message from ${this.o.peer} grew past ${mib(r.size)} while being reassembled, over the limit of ` +
       `${mib(this.o.maxReassembledBytes)} (maxReassembledBytes); send less per call (stream it), or raise the limit`
     this.o.log(`nmrpc: ${message}`)
-    const of = (env as { of?: unknown }).of
     if (env.id === undefined) return
-    if (of === 'call') {
-      this.outbox.send({ t: 'err', id: env.id, e: { name: 'RpcError', message, code: 'TOO_LARGE' } })
-    } else if (env.s !== undefined) {
-      const q = this.incoming.get(env.id)?.argQueues?.[env.s]
-      q?.fail(new RpcError('TOO_LARGE', message))
-      if (q) this.outbox.send({ t: 'cancel', id: env.id, s: env.s, why: 'too large' })
-    } else {
-      const rec = this.pending.get(env.id)
-      if (rec && this.finishOut(env.id)) {
-        this.outbox.send({ t: 'cancel', id: env.id, why: 'too large' })
-        rec.call.settleError(new RpcError('TOO_LARGE', `Call to "${rec.path}" failed: ${message}`))
-      }
-    }
+    this.failMessageOf(env.of, env.id, env.s, 'TOO_LARGE', message, 'too large')
   }
 
   private violation(e: unknown, raw: unknown): void {
