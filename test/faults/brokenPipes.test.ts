@@ -13,6 +13,15 @@ afterEach(async () => {
 
 const hello = { t: 'hello', v: 1, impl: 'faults/test' }
 
+/** A raw host that has started answering a 50 MiB result: its first chunk piece has arrived. */
+async function hostMidResult(): Promise<RawHost> {
+  const h = startRawHost()
+  h.send(hello)
+  h.send({ t: 'call', id: 1, p: 'big', a: [50 * MiB] })
+  await h.reply((e) => e.t === 'chunk' && e.id === 1, 'the first piece of the result')
+  return h
+}
+
 describe('the host stdout is closed early (EPIPE on the host side)', () => {
   it('before the host answers: it exits without a crash trace', async () => {
     host = startRawHost()
@@ -29,10 +38,7 @@ describe('the host stdout is closed early (EPIPE on the host side)', () => {
   })
 
   it('in the middle of a 50 MiB result: it exits without a crash trace', async () => {
-    host = startRawHost()
-    host.send(hello)
-    host.send({ t: 'call', id: 1, p: 'big', a: [50 * MiB] })
-    await host.reply((e) => e.t === 'chunk' && e.id === 1, 'the first piece of the result')
+    host = await hostMidResult()
     host.fromHost.destroy()
     const exit = await exitWithin(host, 10_000, 'its stdout closed mid-result')
     expect(exit.signal).toBeNull()
@@ -42,10 +48,7 @@ describe('the host stdout is closed early (EPIPE on the host side)', () => {
 
 describe('stdin is closed while the host writes a large result', () => {
   it('the reader keeps reading: the host finishes or stops, and exits promptly', async () => {
-    host = startRawHost()
-    host.send(hello)
-    host.send({ t: 'call', id: 1, p: 'big', a: [50 * MiB] })
-    await host.reply((e) => e.t === 'chunk' && e.id === 1, 'the first piece of the result')
+    host = await hostMidResult()
     host.toHost.end()
     const exit = await exitWithin(host, 10_000, 'stdin closed mid-result')
     expect(exit).toEqual({ code: 0, signal: null })
@@ -55,10 +58,7 @@ describe('stdin is closed while the host writes a large result', () => {
   })
 
   it('the reader stops reading and then closes both ends (what a browser does): no hang, no trace', async () => {
-    host = startRawHost()
-    host.send(hello)
-    host.send({ t: 'call', id: 1, p: 'big', a: [50 * MiB] })
-    await host.reply((e) => e.t === 'chunk' && e.id === 1, 'the first piece of the result')
+    host = await hostMidResult()
     host.fromHost.pause()
     host.toHost.end()
     // A browser closes its read end too when the Port is gone.
@@ -70,10 +70,7 @@ describe('stdin is closed while the host writes a large result', () => {
   })
 
   it('the reader holds stdout open but never reads again: the host still exits within its close grace', async () => {
-    host = startRawHost()
-    host.send(hello)
-    host.send({ t: 'call', id: 1, p: 'big', a: [50 * MiB] })
-    await host.reply((e) => e.t === 'chunk' && e.id === 1, 'the first piece of the result')
+    host = await hostMidResult()
     host.fromHost.pause()
     host.toHost.end()
     // closeGrace (1 s) for the idle wait and again for the flush, then exit: well before the 10 s bound.

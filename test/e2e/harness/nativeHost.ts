@@ -42,18 +42,9 @@ export function registerChromiumHost(
   host: HostRegistration,
   extensionId: string,
 ): string {
-  const dir = join(userDataDir, 'NativeMessagingHosts')
-  mkdirSync(dir, { recursive: true })
-  const file = join(dir, `${host.name}.json`)
-  const manifest = {
-    name: host.name,
-    description: `nmrpc e2e host ${host.name}`,
-    path: host.path,
-    type: 'stdio',
+  return writeManifest(join(userDataDir, 'NativeMessagingHosts'), host, {
     allowed_origins: [`chrome-extension://${extensionId}/`],
-  }
-  writeFileSync(file, JSON.stringify(manifest, null, 2))
-  return file
+  })
 }
 
 /**
@@ -64,18 +55,9 @@ export function registerChromiumHost(
  * registerFirefoxHost(run.home, { name: 'com.nmrpc.e2e', path: launcher }, 'e2e@nmrpc.test')
  */
 export function registerFirefoxHost(home: string, host: HostRegistration, geckoId: string): string {
-  const dir = join(home, '.mozilla', 'native-messaging-hosts')
-  mkdirSync(dir, { recursive: true })
-  const file = join(dir, `${host.name}.json`)
-  const manifest = {
-    name: host.name,
-    description: `nmrpc e2e host ${host.name}`,
-    path: host.path,
-    type: 'stdio',
+  return writeManifest(join(home, '.mozilla', 'native-messaging-hosts'), host, {
     allowed_extensions: [geckoId],
-  }
-  writeFileSync(file, JSON.stringify(manifest, null, 2))
-  return file
+  })
 }
 
 /** The `name` inside a host manifest file: browsers look the manifest up as `<name>.json`. */
@@ -86,4 +68,19 @@ export function hostNameOf(manifestFile: string): string {
   if (typeof name !== 'string')
     throw new Error(`Host manifest ${manifestFile} has no string "name"; add one.`)
   return name
+}
+
+/** Writes `<dir>/<name>.json`, the host manifest both browser families read, with their allow-list field. */
+function writeManifest(dir: string, host: HostRegistration, allowed: Record<string, string[]>): string {
+  mkdirSync(dir, { recursive: true })
+  const file = join(dir, `${host.name}.json`)
+  const manifest = {
+    name: host.name,
+    description: `nmrpc e2e host ${host.name}`,
+    path: host.path,
+    type: 'stdio',
+    ...allowed,
+  }
+  writeFileSync(file, JSON.stringify(manifest, null, 2))
+  return file
 }
