@@ -48,7 +48,7 @@ for await (const n of client.call.countdown(5)) seen.push(n)
 show('for await (countdown(5))', seen)
 
 const big = await client.call.bytes(5 * 1024 * 1024)
-show('bytes(5 MiB), chunked under 1 MiB', `${big.constructor.name} of ${big.length} bytes`)
+show('bytes(5 MiB), sent in binary parts', `${big.constructor.name} of ${big.length} bytes`)
 
 client.close()
 console.log('\nAll done. See README.md for writing your own host and extension.')
