@@ -3,10 +3,9 @@
 import { execFileSync } from 'node:child_process'
 import { cpus, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
-import { afterAll, describe, expect, it } from 'vitest'
-import { chromiumPath } from './harness/chromium'
-import { firefoxPath } from './harness/firefox'
-import { browsers, type E2eSession, openBrowser } from './harness/openBrowser'
+import { afterAll, expect, it } from 'vitest'
+import { type BrowserLookup, browserLookup, describeEachBrowser } from './harness/findBrowsers'
+import { type E2eSession, openBrowser } from './harness/openBrowser'
 import { replaceSection } from './harness/recordResults'
 
 const rawHost = fileURLToPath(new URL('./fixtures/rawEchoHost.mjs', import.meta.url))
@@ -72,7 +71,9 @@ function table(): string {
   return [...lines.map((cells) => `| ${cells.join(' | ')} |`), ...big].join('\n')
 }
 
-function version(bin: string): string {
+function version(lookup: BrowserLookup): string {
+  if (!lookup.found) return 'not found'
+  const bin = lookup.path
   try {
     return execFileSync(bin, ['--version'], {
       encoding: 'utf8',
@@ -87,7 +88,7 @@ function version(bin: string): string {
   }
 }
 
-describe.each(browsers)('throughput through %s', (name) => {
+describeEachBrowser('throughput through %s', (name) => {
   let session: E2eSession
 
   afterAll(async () => {
@@ -137,7 +138,7 @@ afterAll(() => {
   if (rows.length === 0) return
   const body = [
     `Measured ${new Date().toISOString().slice(0, 10)} with \`NMRPC_E2E_RECORD=1 npm run test:e2e -- test/e2e/bench.test.ts\``,
-    `on ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, ${version(chromiumPath)}, ${version(firefoxPath)}; headless; load average ${loadavg()[0]?.toFixed(2)} at the end.`,
+    `on ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, ${version(browserLookup('chromium'))}, ${version(browserLookup('firefox'))}; headless; load average ${loadavg()[0]?.toFixed(2)} at the end.`,
     '',
     'Each call echoes its payload through the extension background and a native host: "raw Port" is',
     'a bare `connectNative` Port with a hand-framed Node host, "nmrpc" is `client.call.echo(payload)`',

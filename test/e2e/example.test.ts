@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bundleForExtension } from './harness/buildExtension'
 import { type ChromiumUnderTest, launchChromium } from './harness/chromium'
+import { haveBrowser } from './harness/findBrowsers'
 import { launchFirefox } from './harness/firefox'
 import { processesOf } from './harness/processes'
 import { createRunDir, type RunDir } from './harness/runDir'
@@ -22,7 +23,7 @@ function buildExample(run: RunDir): string {
   return out
 }
 
-describe('ping-pong example in chromium', () => {
+describe.skipIf(!haveBrowser('chromium'))('ping-pong example in chromium', () => {
   let run: RunDir
   let browser: ChromiumUnderTest
 
@@ -69,7 +70,7 @@ describe('ping-pong example in chromium', () => {
   })
 })
 
-describe('ping-pong example in firefox', () => {
+describe.skipIf(!haveBrowser('firefox'))('ping-pong example in firefox', () => {
   let run: RunDir
   let browser: Awaited<ReturnType<typeof launchFirefox>>
 

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ErrorReport } from './extension/rpcScenarios'
 import { bundleHost } from './harness/bundleHost'
+import { haveBrowser } from './harness/findBrowsers'
 import { type E2eSession, type LaunchSetup, openBrowser } from './harness/openBrowser'
 import { processesOf } from './harness/processes'
 
@@ -17,6 +18,8 @@ const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
 const cli = join(repoRoot, 'dist', 'cli', 'main.js')
 const rpcHost = fileURLToPath(new URL('./fixtures/rpcHost.ts', import.meta.url))
 const hostName = 'com.nmrpc.e2e.installed'
+// Skipped, and counted so, where Chromium is not found.
+const describeChromium = describe.skipIf(!haveBrowser('chromium'))
 
 interface CliResult {
   readonly status: number | null
@@ -56,7 +59,7 @@ function literal(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
 
-describe('a host registered by `nmrpc install --user-data-dir`, answering Chromium', () => {
+describeChromium('a host registered by `nmrpc install --user-data-dir`, answering Chromium', () => {
   let session: E2eSession
   let setup: LaunchSetup
   let hostFile = ''

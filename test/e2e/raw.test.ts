@@ -1,14 +1,15 @@
 // The harness on its own: a hand-framed host (no nmrpc) in both real browsers. If this fails, the
 // nmrpc e2e tests cannot be trusted either way.
 import { fileURLToPath } from 'node:url'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { browsers, type E2eSession, openBrowser } from './harness/openBrowser'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { describeEachBrowser } from './harness/findBrowsers'
+import { type E2eSession, openBrowser } from './harness/openBrowser'
 import { processesOf } from './harness/processes'
 
 const rawHost = fileURLToPath(new URL('./fixtures/rawEchoHost.mjs', import.meta.url))
 const hostName = 'com.nmrpc.e2e.raw'
 
-describe.each(browsers)('raw native messaging in %s', (name) => {
+describeEachBrowser('raw native messaging in %s', (name) => {
   let session: E2eSession
 
   beforeAll(async () => {

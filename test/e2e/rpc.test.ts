@@ -3,10 +3,11 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import type { ErrorReport } from './extension/rpcScenarios'
 import { waitForEvent } from './harness/events'
-import { browsers, type E2eSession, openBrowser } from './harness/openBrowser'
+import { describeEachBrowser } from './harness/findBrowsers'
+import { type E2eSession, openBrowser } from './harness/openBrowser'
 import { processesOf } from './harness/processes'
 
 const rpcHost = fileURLToPath(new URL('./fixtures/rpcHost.ts', import.meta.url))
@@ -22,7 +23,7 @@ const hostExitedText = {
   firefox: `native host "${hostName}" disconnected`,
 } as const
 
-describe.each(browsers)('nmrpc through %s', (name) => {
+describeEachBrowser('nmrpc through %s', (name) => {
   let session: E2eSession
   let events = ''
 
@@ -187,7 +188,7 @@ describe.each(browsers)('nmrpc through %s', (name) => {
   })
 })
 
-describe.each(browsers)('a host manifest that does not allow the extension, in %s', (name) => {
+describeEachBrowser('a host manifest that does not allow the extension, in %s', (name) => {
   let session: E2eSession
 
   beforeAll(async () => {

@@ -1,12 +1,11 @@
-import { chmodSync, copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { type BrowserContext, chromium, type Worker } from 'playwright-core'
 import { type BrowserUnderTest, browserLifetimeSeconds } from './browserUnderTest'
+import { browserPath } from './findBrowsers'
 import { type HostRegistration, hostNameOf, registerChromiumHost } from './nativeHost'
 import { killRun, waitRunGone } from './processes'
 import type { RunDir } from './runDir'
-
-export const chromiumPath = '/usr/bin/chromium'
 
 export interface ChromiumOptions {
   readonly run: RunDir
@@ -40,11 +39,7 @@ export function chromiumProfileDir(run: RunDir): string {
  */
 export async function launchChromium(options: ChromiumOptions): Promise<ChromiumUnderTest> {
   const { run, extensionDir, extensionId } = options
-  if (!existsSync(chromiumPath)) {
-    throw new Error(
-      `Chromium is not installed at ${chromiumPath}; install it with \`apt-get install chromium\` (.ci/run does).`,
-    )
-  }
+  const chromiumPath = browserPath('chromium')
   const userDataDir = chromiumProfileDir(run)
   for (const host of options.hosts) registerChromiumHost(userDataDir, host, extensionId)
   mkdirSync(join(userDataDir, 'NativeMessagingHosts'), { recursive: true })

@@ -1,14 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { type BrowserUnderTest, browserLifetimeSeconds } from './browserUnderTest'
 import { ControlServer } from './controlServer'
+import { browserPath } from './findBrowsers'
 import { type HostRegistration, hostNameOf, registerFirefoxHost, writeLauncher } from './nativeHost'
 import { killRun, waitRunGone } from './processes'
 import type { RunDir } from './runDir'
 import { zipDirectory } from './zip'
 
-export const firefoxPath = '/usr/bin/firefox-esr'
 /** The control host's name, registered in every Firefox run. */
 export const controlHostName = 'nmrpc.e2e.control'
 
@@ -55,11 +55,7 @@ export interface FirefoxOptions {
  */
 export async function launchFirefox(options: FirefoxOptions): Promise<BrowserUnderTest> {
   const { run, geckoId } = options
-  if (!existsSync(firefoxPath)) {
-    throw new Error(
-      `Firefox ESR is not installed at ${firefoxPath}; install it with \`apt-get install firefox-esr\` (.ci/run does).`,
-    )
-  }
+  const firefoxPath = browserPath('firefox')
   const profile = run.dir('firefox-profile')
   mkdirSync(join(profile, 'extensions'), { recursive: true })
   writeFileSync(join(profile, 'extensions', `${geckoId}.xpi`), zipDirectory(options.extensionDir))
