@@ -1,25 +1,39 @@
 import { existsSync } from 'node:fs'
-import { defineConfig } from 'tsup'
+import { defineConfig, type Options } from 'tsup'
 
-export default defineConfig({
-  entry: {
-    'client/index': 'src/client/index.ts',
-    'server/index': 'src/server/index.ts',
-    'node/index': 'src/node/index.ts',
-    ...(existsSync('src/cli/main.ts') ? { 'cli/main': 'src/cli/main.ts' } : {}),
-  },
-  format: ['esm', 'cjs'],
-  // Declarations for the library entry points only; the CLI is a program, not an API.
-  dts: {
-    entry: {
-      'client/index': 'src/client/index.ts',
-      'server/index': 'src/server/index.ts',
-      'node/index': 'src/node/index.ts',
-    },
-  },
+const library = {
+  'client/index': 'src/client/index.ts',
+  'server/index': 'src/server/index.ts',
+  'node/index': 'src/node/index.ts',
+}
+
+const common: Options = {
   sourcemap: true,
-  clean: true,
   target: 'es2022',
   splitting: true,
-  treeshake: true,
-})
+  // No rollup pass (`treeshake`): it appended a second `sourceMappingURL` to entry files, and a user's
+  // bundler tree-shakes anyway (an esbuild bundle of `createClient` came out byte for byte the same).
+  treeshake: false,
+  // Declarations for the library entry points only; the CLI is a program, not an API.
+  dts: { entry: library },
+}
+
+export default defineConfig([
+  {
+    ...common,
+    // The CLI ships as ESM only (package.json's `bin` points at it): nothing `require`s a program.
+    entry: { ...library, ...(existsSync('src/cli/main.ts') ? { 'cli/main': 'src/cli/main.ts' } : {}) },
+    format: ['esm'],
+    // The two builds run at once: each cleans only its own files, so neither deletes the other's.
+    clean: ['**/*.js', '**/*.js.map', '**/*.d.ts'],
+  },
+  {
+    ...common,
+    entry: library,
+    format: ['cjs'],
+    clean: ['**/*.cjs', '**/*.cjs.map', '**/*.d.cts'],
+    // superjson and its dependency are ESM only: `require()` of them throws ERR_REQUIRE_ESM on Node 20.0
+    // to 20.18, which `engines` (>=20) allows. The CommonJS build carries its own copy instead.
+    noExternal: ['superjson', 'copy-anything', 'is-what'],
+  },
+])

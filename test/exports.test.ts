@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { describe, expect, it } from 'vitest'
 
@@ -56,7 +58,6 @@ describe('public exports of the built package', () => {
   })
 
   it('the client bundle imports nothing from node:*, so it bundles for a service worker', async () => {
-    const { readFileSync, readdirSync } = await import('node:fs')
     const js = readFileSync(new URL('../dist/client/index.js', import.meta.url), 'utf8')
     const chunks = [...js.matchAll(/from "\.\.\/(chunk-[\w-]+\.js)"/g)].map((m) => m[1]!)
     expect(readdirSync(new URL('../dist', import.meta.url))).toEqual(expect.arrayContaining(chunks))
@@ -76,5 +77,43 @@ describe('public exports of the built package', () => {
       if (typeof value === 'string') continue
       for (const cond of Object.values(value)) expect(Object.keys(cond)[0], key).toBe('types')
     }
+  })
+
+  it('ships what a user needs and nothing else (npm pack)', () => {
+    const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+      cwd: new URL('..', import.meta.url),
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+    const files = (JSON.parse(out) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path)
+    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'PROTOCOL.md', 'dist/cli/main.js']))
+    // The CLI is a program run through `bin`; nothing requires it, so no CommonJS copy.
+    expect(files.filter((f) => f.startsWith('dist/cli/'))).toEqual([
+      'dist/cli/main.js',
+      'dist/cli/main.js.map',
+    ])
+    expect(files.filter((f) => !/^dist\/|^(LICENSE|README\.md|PROTOCOL\.md|package\.json)$/.test(f))).toEqual(
+      [],
+    )
+  })
+
+  it('each built file names its source map exactly once', () => {
+    const dir = new URL('../dist/', import.meta.url)
+    const code = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => /\.c?js$/.test(f))
+    expect(code.length).toBeGreaterThan(6)
+    for (const f of code) {
+      const maps = readFileSync(new URL(f, dir), 'utf8').match(/^\/\/# sourceMappingURL=/gm) ?? []
+      expect(maps.length, f).toBe(1)
+    }
+  })
+
+  it('the CommonJS build requires only node:* and its own chunks (superjson is ESM-only, so it is bundled in)', () => {
+    const dir = new URL('../dist/', import.meta.url)
+    const cjs = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.cjs'))
+    const required = new Set<string>()
+    for (const f of cjs)
+      for (const m of readFileSync(new URL(f, dir), 'utf8').matchAll(/require\("([^"]+)"\)/g))
+        required.add(m[1]!)
+    expect([...required].filter((r) => !r.startsWith('node:') && !r.startsWith('.'))).toEqual([])
   })
 })
