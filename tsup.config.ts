@@ -7,6 +7,8 @@ export default defineConfig({
     'server/index': 'src/server/index.ts',
     'node/index': 'src/node/index.ts',
     ...(existsSync('src/cli/main.ts') ? { 'cli/main': 'src/cli/main.ts' } : {}),
+    // Not imported by the CLI: nmrpc build bundles this file into every built host.
+    'build/runtime': 'src/build/runtime.ts',
   },
   format: ['esm', 'cjs'],
   // Declarations for the library entry points only; the CLI is a program, not an API.
