@@ -104,6 +104,8 @@ export async function buildHost(o: BuildHostOptions): Promise<BuildHostResult> {
     cwd,
   )
   if (o.sea) resolveTool('postject', 'nmrpc build --sea injects the host into a copy of node with postject', cwd)
+  // Checked before anything is written, so a wrong path costs no half-finished build.
+  const platform = o.sea ? await binaryPlatform(nodeBinary) : undefined
 
   const base = {
     name: o.name,
@@ -121,7 +123,10 @@ export async function buildHost(o: BuildHostOptions): Promise<BuildHostResult> {
     bundle: { path: bundlePath, bytes: (await stat(bundlePath)).size, modules },
     notes: [],
   }
-  if (o.sea) result.sea = await buildSea(esbuild, entry, { ...base, kind: 'sea' }, { nodeBinary, out, cwd, log }, result.notes)
+  if (platform) {
+    const where = { nodeBinary, platform, out, cwd, log }
+    result.sea = await buildSea(esbuild, entry, { ...base, kind: 'sea' }, where, result.notes)
+  }
   return result
 }
 
@@ -256,11 +261,10 @@ async function buildSea(
   esbuild: typeof import('esbuild'),
   entry: string,
   config: BuiltConfig,
-  where: { nodeBinary: string; out: string; cwd: string; log: (line: string) => void },
+  where: { nodeBinary: string; platform: BinaryPlatform; out: string; cwd: string; log: (line: string) => void },
   notes: string[],
 ): Promise<NonNullable<BuildHostResult['sea']>> {
-  const { nodeBinary, out, cwd, log } = where
-  const platform = await binaryPlatform(nodeBinary)
+  const { nodeBinary, platform, out, cwd, log } = where
   const exe = path.join(out, platform === 'win32' ? `${config.name}.exe` : config.name)
   const tmp = await mkdtemp(path.join(tmpdir(), 'nmrpc-sea-'))
   try {
