@@ -22,7 +22,12 @@ export default defineConfig([
   {
     ...common,
     // The CLI ships as ESM only (package.json's `bin` points at it): nothing `require`s a program.
-    entry: { ...library, ...(existsSync('src/cli/main.ts') ? { 'cli/main': 'src/cli/main.ts' } : {}) },
+    entry: {
+      ...library,
+      ...(existsSync('src/cli/main.ts') ? { 'cli/main': 'src/cli/main.ts' } : {}),
+      // Not imported by the CLI: nmrpc build bundles this file into every built host.
+      'build/runtime': 'src/build/runtime.ts',
+    },
     format: ['esm'],
     // The two builds run at once: each cleans only its own files, so neither deletes the other's.
     clean: ['**/*.js', '**/*.js.map', '**/*.d.ts'],

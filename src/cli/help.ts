@@ -9,6 +9,7 @@ Commands:
   uninstall   remove exactly what install wrote
   doctor      check a host the way each browser will meet it, and start it
   call        start a host like a browser and call one of its methods
+  build       bundle a host into one file or a single executable that registers itself
 
 Run "nmrpc <command> --help" for a command's options and examples.
   --version   print the nmrpc version
@@ -93,5 +94,28 @@ Examples:
   nmrpc call ./dist/host.js math.add 1 2
   nmrpc call "node dist/host.js" fs.read '"/etc/hosts"'
   nmrpc call com.acme.app count 5          # prints 0 1 2 3 4, one per line
+`,
+  build: `Usage: nmrpc build <host.ts|host.js> --name <host.name> --extension-id <id>... [options]
+
+Bundles the host and everything it imports into <out>/<name>.mjs (any Node >= 20 runs it; TypeScript needs
+no compile step), and with --sea also a single executable <out>/<name> (<name>.exe for Windows) with Node
+inside. The name, the extension ids and the nmrpc version are baked in: started from a terminal, the built
+file answers --install, --uninstall, --doctor, --version and --help (the same code as nmrpc install/doctor).
+Needs esbuild (and postject for --sea) where you build: npm install --save-dev esbuild postject
+
+Options:
+  --name NAME             host name, as passed to runtime.connectNative
+  --extension-id ID       allowed extension, repeatable: a Chromium id (32 letters a-p) or a Firefox add-on id
+  --out DIR               output folder (default: dist)
+  --sea                   also make a single executable application (about 100 MB: it holds node)
+  --node-binary PATH      the node to put in the executable (default: this one); another version or OS
+  --description TEXT      manifest description
+  --json                  print the result as JSON
+
+Examples:
+  nmrpc build src/host.ts --name com.acme.app --extension-id knldjmfmopnpolahpmmgbagdohdnhkik --extension-id app@acme.com
+  nmrpc build src/host.ts --name com.acme.app --extension-id app@acme.com --sea
+  nmrpc build src/host.ts --name com.acme.app --extension-id app@acme.com --sea --node-binary ./node-v20-win-x64/node.exe
+  ./dist/com.acme.app --install          # what your users run once
 `,
 }

@@ -2,6 +2,7 @@
 import { UsageError } from '../node/install/errors.js'
 import { VERSION } from '../shared/version.js'
 import type { Io } from './args.js'
+import { buildCommand } from './buildCommand.js'
 import { callCommand } from './callCommand.js'
 import { doctorCommand } from './doctorCommand.js'
 import { HELP } from './help.js'
@@ -13,6 +14,7 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
   uninstall: uninstallCommand,
   doctor: doctorCommand,
   call: callCommand,
+  build: buildCommand,
 }
 
 /**

@@ -44,6 +44,12 @@ export interface InstallOptions {
   node?: string
   /** Arguments for node before the host file, e.g. `['--import', 'tsx']` to run a TypeScript host. */
   nodeArgs?: readonly string[]
+  /**
+   * `host` is a program in its own right (a single executable made by `nmrpc build --sea`), not a script
+   * for node: the manifests name it directly and no launcher is written (`node` and `nodeArgs` are unused).
+   * @default false
+   */
+  executable?: boolean
   description?: string
   /**
    * Folder for the launcher, the receipt and (Windows) the manifests.
@@ -78,6 +84,7 @@ export interface InstallPlan {
   platform: Platform
   /** Holds the launcher, the receipt and, on Windows, the manifests. */
   hostDir: string
+  /** What the manifests' `path` names: the launcher, or `host` itself when it is `executable`. */
   launcher: string
   /** The browsers the install is for (ids; `user-data-dir` for a bare --user-data-dir install). */
   browsers: string[]
@@ -233,19 +240,23 @@ export function planInstall(o: InstallOptions): InstallPlan {
 
   const actions: PlannedAction[] = []
   const all = targets.flatMap((t) => t.browsers)
-  actions.push({
-    kind: 'file',
-    role: 'launcher',
-    path: launcher,
-    content: launcherScript(platform, o.name, node, o.host, o.nodeArgs ?? []),
-    mode: 0o755,
-    browsers: all,
-  })
+  // A single executable needs no node, so nothing stands between the browser and it.
+  const manifestPath = o.executable ? o.host : launcher
+  if (!o.executable) {
+    actions.push({
+      kind: 'file',
+      role: 'launcher',
+      path: launcher,
+      content: launcherScript(platform, o.name, node, o.host, o.nodeArgs ?? []),
+      mode: 0o755,
+      browsers: all,
+    })
+  }
   const manifestFor = (family: Family) =>
     manifestText(
       buildManifest(family, {
         name: o.name,
-        path: launcher,
+        path: manifestPath,
         ids: idsFor(family, ids),
         description: o.description,
       }),
@@ -288,7 +299,7 @@ export function planInstall(o: InstallOptions): InstallPlan {
       })
     }
   }
-  return { name: o.name, scope, platform, hostDir, launcher, browsers: all, skipped, actions }
+  return { name: o.name, scope, platform, hostDir, launcher: manifestPath, browsers: all, skipped, actions }
 }
 
 function samePlace(a: ResolvedPlace, b: ResolvedPlace): boolean {

@@ -1,0 +1,350 @@
+import { execFile } from 'node:child_process'
+import { existsSync, statSync } from 'node:fs'
+import { chmod, copyFile, mkdir, mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { BuildFailure, BuildOptions as EsbuildOptions, Message } from 'esbuild'
+import { UsageError } from '../node/install/errors.js'
+import { parseExtensionIds, validateHostName } from '../node/install/names.js'
+import { VERSION } from '../shared/version.js'
+import type { BuiltConfig } from './config.js'
+import { importTool, resolveTool } from './optionalTool.js'
+
+/** What {@link buildHost} takes. */
+export interface BuildHostOptions {
+  /** The host's entry file (the one calling `host.listen()`): `.ts`, `.mts`, `.js` or `.mjs`. */
+  entry: string
+  /** The host name extensions pass to `connectNative`, e.g. `com.acme.app`. */
+  name: string
+  /** Allowed callers, baked in for `--install`: Chromium ids (32 letters a-p) and Firefox add-on ids. */
+  extensionIds: readonly string[]
+  /** Output folder. @default 'dist' (relative to `cwd`) */
+  out?: string
+  /** Also make a single executable with Node inside (`<out>/<name>`, `.exe` for a Windows node). */
+  sea?: boolean
+  /**
+   * The Node binary to embed with `sea`: another version, or another OS's build, so one machine can make
+   * the files for the others. @default process.execPath
+   */
+  nodeBinary?: string
+  /** Manifest description. @default `<name> (built with nmrpc)` */
+  description?: string
+  /** Folder relative paths are taken from. @default process.cwd() */
+  cwd?: string
+  /** Progress lines (each step of a SEA build takes seconds). */
+  log?: (line: string) => void
+}
+
+/** One file {@link buildHost} wrote. */
+export interface BuiltFile {
+  path: string
+  bytes: number
+}
+
+export interface BuildHostResult {
+  name: string
+  /** `<out>/<name>.mjs`: runs with any Node >= 20. */
+  bundle: BuiltFile & { modules: number }
+  /** The single executable, with `sea`. */
+  sea?: BuiltFile & { platform: 'linux' | 'darwin' | 'win32'; node: string }
+  /** Things the author must still do (sign a macOS or Windows executable...). */
+  notes: string[]
+}
+
+// Node's own names, from its single-executable-applications documentation.
+const SEA_RESOURCE = 'NODE_SEA_BLOB'
+const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'
+const SEA_MACHO_SEGMENT = 'NODE_SEA'
+const ENTRY_EXT = /\.(ts|mts|cts|tsx|js|mjs|cjs|jsx)$/
+
+/**
+ * Bundles a native host and everything it imports into one file, `<out>/<name>.mjs`, and with `sea` a
+ * single executable `<out>/<name>` that needs no Node on the user's machine. TypeScript entries need no
+ * compile step. The host name, the allowed extension ids and the nmrpc version are baked in, so the built
+ * file registers itself: `--install`, `--uninstall`, `--doctor`, `--version`, `--help` (see
+ * `src/build/selfCommand.ts`). Needs the optional peer dependencies `esbuild`, and `postject` for `sea`.
+ *
+ * Any entry file works (the app-mode relay can be built the same way): the generated entry starts the
+ * built-file runtime, which imports `entry` only when a browser started the file.
+ *
+ * @example
+ * const r = await buildHost({ entry: 'src/host.ts', name: 'com.acme.app',
+ *   extensionIds: ['knldjmfmopnpolahpmmgbagdohdnhkik', 'app@acme.com'], sea: true })
+ * console.log(r.bundle.path, r.sea?.path) // dist/com.acme.app.mjs dist/com.acme.app
+ */
+export async function buildHost(o: BuildHostOptions): Promise<BuildHostResult> {
+  const cwd = o.cwd ?? process.cwd()
+  const log = o.log ?? (() => {})
+  validateHostName(o.name)
+  const ids = parseExtensionIds(o.extensionIds)
+  if (ids.origins.length + ids.geckoIds.length === 0) {
+    throw new UsageError(
+      'No extension id given: pass --extension-id once per extension allowed to connect (a Chromium id of ' +
+        '32 letters a-p, or a Firefox add-on id like "app@acme.com"). They are baked into the built host.',
+    )
+  }
+  const entry = path.resolve(cwd, o.entry)
+  if (!existsSync(entry) || !statSync(entry).isFile()) {
+    throw new UsageError(`Host entry ${JSON.stringify(o.entry)} is not a file (looked at ${entry}).`)
+  }
+  if (!ENTRY_EXT.test(entry)) {
+    throw new UsageError(
+      `Host entry ${JSON.stringify(o.entry)} is not a JavaScript or TypeScript file (.ts, .mts, .js, .mjs).`,
+    )
+  }
+  const out = path.resolve(cwd, o.out ?? 'dist')
+  const nodeBinary = o.nodeBinary === undefined ? process.execPath : path.resolve(cwd, o.nodeBinary)
+  if (o.nodeBinary !== undefined && !o.sea) {
+    throw new UsageError('--node-binary only matters with --sea (it is the node put inside the executable).')
+  }
+  const esbuild = await importTool<typeof import('esbuild')>(
+    'esbuild',
+    'nmrpc build bundles the host with esbuild',
+    cwd,
+  )
+  if (o.sea) resolveTool('postject', 'nmrpc build --sea injects the host into a copy of node with postject', cwd)
+  // Checked before anything is written, so a wrong path costs no half-finished build.
+  const platform = o.sea ? await binaryPlatform(nodeBinary) : undefined
+
+  const base = {
+    name: o.name,
+    extensionIds: [...o.extensionIds],
+    description: o.description ?? `${o.name} (built with nmrpc)`,
+    nmrpcVersion: VERSION,
+  }
+  await mkdir(out, { recursive: true })
+  const bundlePath = path.join(out, `${o.name}.mjs`)
+  log(`bundling ${path.relative(cwd, entry) || entry}`)
+  const modules = await bundle(esbuild, entry, { ...base, kind: 'bundle' }, 'esm', bundlePath)
+  await chmod(bundlePath, 0o755)
+  const result: BuildHostResult = {
+    name: o.name,
+    bundle: { path: bundlePath, bytes: (await stat(bundlePath)).size, modules },
+    notes: [],
+  }
+  if (platform) {
+    const where = { nodeBinary, platform, out, cwd, log }
+    result.sea = await buildSea(esbuild, entry, { ...base, kind: 'sea' }, where, result.notes)
+  }
+  return result
+}
+
+/** Bundles the generated entry (runtime + host) to `outfile`; returns how many source files went in. */
+async function bundle(
+  esbuild: typeof import('esbuild'),
+  entry: string,
+  config: BuiltConfig,
+  format: 'esm' | 'cjs',
+  outfile: string,
+): Promise<number> {
+  const runtime = runtimeFile()
+  // The host is imported lazily so that `--install` never starts it and a browser launch never loads the
+  // install code.
+  const contents = [
+    `import { launch } from ${JSON.stringify(runtime)}`,
+    `launch(${JSON.stringify(config)}, () => import(${JSON.stringify(entry)}))`,
+    '',
+  ].join('\n')
+  const options: EsbuildOptions = {
+    stdin: { contents, resolveDir: path.dirname(entry), sourcefile: `${config.name}.entry.js`, loader: 'js' },
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format,
+    outfile,
+    write: true,
+    metafile: true,
+    logLevel: 'silent',
+    legalComments: 'none',
+    // A CommonJS dependency's require('fs') needs a real require inside an ES module.
+    banner:
+      format === 'esm'
+        ? {
+            js: "#!/usr/bin/env node\nimport { createRequire as __nmrpcCreateRequire } from 'node:module';\nconst require = __nmrpcCreateRequire(import.meta.url);",
+          }
+        : {
+            js: "var __nmrpcMetaUrl = require('node:url').pathToFileURL(__filename).href;\nvar __nmrpcMetaFile = __filename;\nvar __nmrpcMetaDir = __dirname;",
+          },
+    // A single executable runs CommonJS only (Node 20): import.meta would be empty there.
+    define:
+      format === 'cjs'
+        ? {
+            'import.meta.url': '__nmrpcMetaUrl',
+            'import.meta.filename': '__nmrpcMetaFile',
+            'import.meta.dirname': '__nmrpcMetaDir',
+          }
+        : {},
+  }
+  try {
+    const r = await esbuild.build(options)
+    return Object.keys(r.metafile?.inputs ?? {}).length
+  } catch (e) {
+    const errors = (e as Partial<BuildFailure>).errors
+    if (!Array.isArray(errors)) throw e
+    throw new Error(
+      `esbuild could not bundle ${entry}${format === 'cjs' ? ' as CommonJS (for the single executable)' : ''}:\n` +
+        errors.map((m) => `  ${formatMessage(m)}${hint(m, format)}`).join('\n'),
+    )
+  }
+}
+
+function formatMessage(m: Message): string {
+  const at = m.location ? `${m.location.file}:${m.location.line}:${m.location.column}: ` : ''
+  return `${at}${m.text}`
+}
+
+function hint(m: Message, format: 'esm' | 'cjs'): string {
+  if (format === 'cjs' && /top-level await/i.test(m.text)) {
+    return (
+      '\n    Node 20 runs only CommonJS in a single executable, and CommonJS has no top-level await: ' +
+      'move the await into an async function (host.listen() needs no await).'
+    )
+  }
+  if (/Could not resolve/.test(m.text)) return '\n    Install the package, or fix the import path.'
+  return ''
+}
+
+/** The built-file runtime next to this module: source under tsx/vitest, dist/build/runtime.js when built. */
+function runtimeFile(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url))
+  // From src/build/, from dist/build/, from dist/cli/ or a shared dist/ chunk (tsup's code splitting).
+  const candidates = [
+    path.join(here, 'runtime.ts'),
+    path.join(here, 'runtime.js'),
+    path.join(here, '..', 'build', 'runtime.js'),
+    path.join(here, 'build', 'runtime.js'),
+  ]
+  const found = candidates.find((c) => existsSync(c))
+  if (!found) {
+    throw new Error(
+      `nmrpc's built-host runtime is missing (looked for ${candidates.join(', ')}). Reinstall nmrpc; in the nmrpc repository run npm run build.`,
+    )
+  }
+  return found
+}
+
+type BinaryPlatform = 'linux' | 'darwin' | 'win32'
+
+/** Which OS a node binary is for, from its first bytes (ELF, Mach-O or PE). */
+async function binaryPlatform(file: string): Promise<BinaryPlatform> {
+  let head: Buffer
+  try {
+    const fh = await open(file, 'r')
+    try {
+      head = Buffer.alloc(4)
+      await fh.read(head, 0, 4, 0)
+    } finally {
+      await fh.close()
+    }
+  } catch (e) {
+    throw new UsageError(`--node-binary ${JSON.stringify(file)} cannot be read: ${(e as Error).message}.`)
+  }
+  if (head[0] === 0x7f && head.toString('latin1', 1, 4) === 'ELF') return 'linux'
+  if (head[0] === 0x4d && head[1] === 0x5a) return 'win32'
+  const magic = head.readUInt32BE(0)
+  if ([0xfeedfacf, 0xcffaedfe, 0xcafebabe, 0xbebafeca, 0xfeedface, 0xcefaedfe].includes(magic)) return 'darwin'
+  throw new UsageError(
+    `--node-binary ${JSON.stringify(file)} is not an executable (not ELF, Mach-O or PE). Give the path of a node binary.`,
+  )
+}
+
+function run(cmd: string, args: string[], timeout = 120_000): Promise<{ ok: boolean; out: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { timeout, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) =>
+      resolve({ ok: !err, out: `${stdout}${stderr}${err && !stderr ? err.message : ''}` }),
+    )
+  })
+}
+
+async function buildSea(
+  esbuild: typeof import('esbuild'),
+  entry: string,
+  config: BuiltConfig,
+  where: { nodeBinary: string; platform: BinaryPlatform; out: string; cwd: string; log: (line: string) => void },
+  notes: string[],
+): Promise<NonNullable<BuildHostResult['sea']>> {
+  const { nodeBinary, platform, out, cwd, log } = where
+  const exe = path.join(out, platform === 'win32' ? `${config.name}.exe` : config.name)
+  const tmp = await mkdtemp(path.join(tmpdir(), 'nmrpc-sea-'))
+  try {
+    const main = path.join(tmp, 'main.cjs')
+    log('bundling as CommonJS for the single executable')
+    await bundle(esbuild, entry, config, 'cjs', main)
+
+    // The blob must come from the same Node version as the binary it goes into, so the embedded node makes
+    // it when it can run here; another OS's node cannot, and then this node must be the same version.
+    const blob = path.join(tmp, 'sea.blob')
+    const seaConfig = path.join(tmp, 'sea-config.json')
+    await writeFile(
+      seaConfig,
+      JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, useSnapshot: false }),
+    )
+    const probe = await run(nodeBinary, ['--version'], 30_000)
+    const embedded = probe.ok ? probe.out.trim() : undefined
+    const blobNode = embedded ? nodeBinary : process.execPath
+    if (!embedded) {
+      notes.push(
+        `${nodeBinary} cannot run on this machine, so the SEA blob was made by this node (${process.version}); ` +
+          'the embedded node must be that same version, or the executable will not start.',
+      )
+    }
+    log(`preparing the SEA blob with ${blobNode}`)
+    const made = await run(blobNode, ['--experimental-sea-config', seaConfig])
+    if (!made.ok) {
+      throw new Error(
+        `${blobNode} --experimental-sea-config failed: ${made.out.trim()}. Single executables need Node >= 20 ` +
+          '(nmrpc uses the Node 20 way: --experimental-sea-config and postject).',
+      )
+    }
+
+    await rm(exe, { force: true })
+    await copyFile(nodeBinary, exe)
+    await chmod(exe, 0o755)
+    const onMac = process.platform === 'darwin'
+    if (platform === 'darwin' && onMac) {
+      // Injecting breaks the signature of Node's binary; macOS kills a binary whose signature does not match.
+      const r = await run('codesign', ['--remove-signature', exe])
+      if (!r.ok) throw new Error(`codesign --remove-signature ${exe} failed: ${r.out.trim()}`)
+    }
+    log(`injecting into a copy of ${nodeBinary} (postject; takes a while)`)
+    const postject = resolveTool('postject', 'nmrpc build --sea injects with postject', cwd, 'dist/cli.js')
+    const args = [postject, exe, SEA_RESOURCE, blob, '--sentinel-fuse', SEA_FUSE]
+    if (platform === 'darwin') args.push('--macho-segment-name', SEA_MACHO_SEGMENT)
+    // Its own process: postject holds the whole binary in memory and prints warnings we only want on failure.
+    const injected = await run(process.execPath, args, 600_000)
+    if (!injected.ok) throw new Error(`postject could not inject into ${exe}: ${injected.out.trim()}`)
+
+    if (platform === 'darwin') {
+      if (onMac) {
+        const r = await run('codesign', ['--sign', '-', exe])
+        if (!r.ok) throw new Error(`codesign --sign - ${exe} failed: ${r.out.trim()}`)
+        notes.push(
+          `${exe} is signed ad hoc (codesign --sign -). To ship it, sign it with your Developer ID ` +
+            '(codesign --sign "Developer ID Application: ..." --options runtime) and notarize it.',
+        )
+      } else {
+        notes.push(
+          `${exe} is a macOS executable with a broken signature (made off a Mac). Before shipping, on a Mac: ` +
+            `codesign --remove-signature ${path.basename(exe)} && codesign --sign - ${path.basename(exe)} ` +
+            '(or your Developer ID). Apple Silicon Macs refuse to run it unsigned.',
+        )
+      }
+    }
+    if (platform === 'win32') {
+      notes.push(
+        `${exe} is unsigned, which works; to avoid SmartScreen warnings sign it on Windows: ` +
+          `signtool sign /fd SHA256 /a ${path.basename(exe)}.`,
+      )
+    }
+    const sameMachine = platform === (process.platform === 'win32' || process.platform === 'darwin' ? process.platform : 'linux')
+    if (sameMachine) {
+      // A quick start proves the blob and the binary agree (a version mismatch fails here, not at a user's).
+      const check = await run(exe, ['--version'], 60_000)
+      if (!check.ok) throw new Error(`The built executable ${exe} does not start: ${check.out.trim()}`)
+    }
+    return { path: exe, bytes: (await stat(exe)).size, platform, node: embedded ?? process.version }
+  } finally {
+    await rm(tmp, { recursive: true, force: true })
+  }
+}

@@ -1,0 +1,221 @@
+// `nmrpc build` end to end on this machine: the ping-pong example host is built as a bundle and as a
+// single executable (once for the file: a SEA is ~100 MB and takes tens of seconds), each registers
+// itself with --install in a throwaway HOME, is started through the manifest it wrote by spawnHost with a
+// PATH that holds no node at all, passes --doctor, and --uninstall leaves no manifest behind.
+import { execFile } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Host } from '../../examples/ping-pong/host/host.js'
+import { createClient } from '../../src/client/index.js'
+import { spawnHost } from '../../src/node/index.js'
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const MAIN = path.join(ROOT, 'src/cli/main.ts')
+const ENTRY = path.join(ROOT, 'examples/ping-pong/host/host.ts')
+const NAME = 'com.nmrpc.buildtest'
+const CHROMIUM_ID = 'mcmpfjeaigbkgpbpiklnaikfdgcjniph'
+const GECKO_ID = 'ping-pong@examples.nmrpc'
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'nmrpc-build-test-'))
+const out = path.join(tmp, 'dist')
+// A folder with no node in it: the built host must not need one on PATH (browsers give hosts their own).
+const noNode = path.join(tmp, 'empty-bin')
+mkdirSync(noNode)
+afterAll(() => rmSync(tmp, { recursive: true, force: true }))
+
+interface Run {
+  code: number
+  out: string
+  err: string
+}
+
+function run(file: string, args: string[], env: NodeJS.ProcessEnv, timeout = 120_000): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(file, args, { cwd: ROOT, timeout, env, maxBuffer: 8 * 1024 * 1024 }, (err, stdout, stderr) =>
+      resolve({
+        code: err ? (typeof err.code === 'number' ? err.code : 99) : 0,
+        out: stdout,
+        err: stderr,
+      }),
+    )
+  })
+}
+
+const nmrpc = (...args: string[]) =>
+  run(process.execPath, ['--import', 'tsx', MAIN, ...args], { ...process.env, NODE_OPTIONS: '' }, 300_000)
+
+function homeEnv(label: string): NodeJS.ProcessEnv {
+  const home = path.join(tmp, `home-${label}`)
+  mkdirSync(home, { recursive: true })
+  // Only what a built file needs; XDG unset so the defaults under this HOME apply.
+  return { HOME: home, PATH: noNode, NMRPC_DEBUG: '1' }
+}
+
+let built: { bundle: { path: string; bytes: number }; sea?: { path: string; bytes: number } }
+
+beforeAll(async () => {
+  const r = await nmrpc(
+    'build',
+    ENTRY,
+    '--name',
+    NAME,
+    '--extension-id',
+    CHROMIUM_ID,
+    '--extension-id',
+    GECKO_ID,
+    '--out',
+    out,
+    '--sea',
+    '--json',
+  )
+  expect(r.err).toBe('')
+  expect(r.code).toBe(0)
+  built = JSON.parse(r.out)
+}, 600_000)
+
+describe('nmrpc build outputs', () => {
+  it('writes <out>/<name>.mjs and the single executable <out>/<name>, both executable', () => {
+    expect(built.bundle.path).toBe(path.join(out, `${NAME}.mjs`))
+    expect(built.sea?.path).toBe(path.join(out, NAME))
+    for (const f of [built.bundle.path, built.sea!.path]) {
+      expect(statSync(f).mode & 0o111).not.toBe(0)
+      expect(statSync(f).size).toBe(f === built.bundle.path ? built.bundle.bytes : built.sea!.bytes)
+    }
+    // The bundle holds the host and nmrpc: nothing is left to resolve from node_modules at run time.
+    expect(readFileSync(built.bundle.path, 'utf8')).not.toMatch(/from ["']nmrpc\//)
+  })
+
+  it('bakes the name, ids and nmrpc version in: --version and --help say them', async () => {
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }
+    for (const [file, args] of [
+      [process.execPath, [built.bundle.path]],
+      [built.sea!.path, []],
+    ] as const) {
+      const v = await run(file, [...args, '--version'], homeEnv('version'))
+      expect(v.code).toBe(0)
+      expect(v.out).toContain(`${NAME} (nmrpc ${pkg.version}, `)
+      const h = await run(file, [...args, '--help'], homeEnv('help'))
+      expect(h.code).toBe(0)
+      expect(h.out).toContain(`Allowed extensions: ${CHROMIUM_ID}, ${GECKO_ID}`)
+      expect(h.out).toContain('--install')
+    }
+  })
+
+  it('prints the help when started with no arguments on a terminal, instead of waiting on stdin', async () => {
+    // script(1) gives the executable a real terminal as stdin; a hang would hit the timeout (status 99).
+    const r = await run('/usr/bin/script', ['-qec', built.sea!.path, '/dev/null'], homeEnv('tty'), 60_000)
+    expect(r.code).toBe(0)
+    expect(r.out).toContain(`Usage: ${NAME} <command> [options]`)
+  })
+
+  it('refuses an unknown command with status 2 and names the ones it has', async () => {
+    const r = await run(built.sea!.path, ['--instal'], homeEnv('bad'))
+    expect(r.code).toBe(2)
+    expect(r.err).toMatchInlineSnapshot(`
+      "com.nmrpc.buildtest: Unknown command "--instal". This is the native host com.nmrpc.buildtest; it answers --install, --uninstall, --doctor, --version and --help.
+      "
+    `)
+    const o = await run(built.sea!.path, ['--install', '--browsr', 'x'], homeEnv('bad'))
+    expect(o.code).toBe(2)
+    expect(o.err).toContain("Unknown option '--browsr'")
+  })
+})
+
+for (const kind of ['bundle', 'sea'] as const) {
+  describe(`the ${kind} registers itself`, () => {
+    const env = homeEnv(kind)
+    const home = env.HOME!
+    const self = (): [string, string[]] =>
+      kind === 'sea' ? [built.sea!.path, []] : [process.execPath, [built.bundle.path]]
+    const manifests = [
+      path.join(home, '.config/chromium/NativeMessagingHosts', `${NAME}.json`),
+      path.join(home, '.mozilla/native-messaging-hosts', `${NAME}.json`),
+    ]
+
+    it('--install writes a manifest per browser and prints each place', async () => {
+      const [file, args] = self()
+      const r = await run(file, [...args, '--install', '--browser', 'chromium,firefox'], env)
+      expect(r.err).toBe('')
+      expect(r.code).toBe(0)
+      for (const m of manifests) {
+        expect(r.out).toContain(m)
+        const manifest = JSON.parse(readFileSync(m, 'utf8')) as { path: string; name: string }
+        expect(manifest.name).toBe(NAME)
+        // A SEA is started directly; a bundle through a launcher that names node by absolute path.
+        if (kind === 'sea') expect(manifest.path).toBe(built.sea!.path)
+        else expect(readFileSync(manifest.path, 'utf8')).toContain(`'${process.execPath}' '${built.bundle.path}'`)
+      }
+    })
+
+    it('answers a typed call and a stream through its manifest, with no node on PATH', async () => {
+      for (const [browser, m] of [
+        ['chromium', manifests[0]!],
+        ['firefox', manifests[1]!],
+      ] as const) {
+        const { path: command } = JSON.parse(readFileSync(m, 'utf8')) as { path: string }
+        const client = createClient<Host>(
+          spawnHost(command, [], {
+            browser,
+            origin: `chrome-extension://${CHROMIUM_ID}/`,
+            manifestPath: m,
+            extensionId: GECKO_ID,
+            env,
+            stderr: 'pipe',
+          }),
+        )
+        try {
+          expect(await client.call.ping()).toBe('pong')
+          const greeting = await client.call.greet('build')
+          expect(greeting.text).toBe(`Hello, build, from Node ${process.version}`)
+          expect(greeting.at).toBeInstanceOf(Date)
+          const seen: number[] = []
+          for await (const n of client.call.countdown(2)) seen.push(n)
+          expect(seen).toEqual([2, 1, 0])
+          await expect(client.call.divide(1, 0)).rejects.toThrow('Cannot divide 1 by zero')
+        } finally {
+          client.close()
+        }
+      }
+    })
+
+    it('--doctor finds both registrations healthy (status 0)', async () => {
+      const [file, args] = self()
+      const r = await run(file, [...args, '--doctor', '--browser', 'chromium,firefox'], env)
+      expect(r.out).toContain('All good.')
+      expect(r.code).toBe(0)
+    })
+
+    it('--uninstall removes exactly what --install wrote', async () => {
+      const [file, args] = self()
+      const r = await run(file, [...args, '--uninstall'], env)
+      expect(r.code).toBe(0)
+      for (const m of manifests) {
+        expect(r.out).toContain(m)
+        expect(existsSync(m)).toBe(false)
+      }
+      // The receipt and its folder went too; the built files themselves stay.
+      expect(existsSync(path.join(home, '.local/share/nmrpc', NAME))).toBe(false)
+      expect(existsSync(kind === 'sea' ? built.sea!.path : built.bundle.path)).toBe(true)
+      const again = await run(file, [...args, '--doctor', '--browser', 'chromium'], env)
+      expect(again.code).toBe(1)
+    })
+  })
+}
+
+describe('nmrpc build refuses bad input with a usage error (status 2)', () => {
+  it.each([
+    [['--name', NAME, '--extension-id', GECKO_ID], 'takes one host entry file'],
+    [[ENTRY, '--name', 'Com.Acme', '--extension-id', GECKO_ID], 'Host name "Com.Acme" is not allowed'],
+    [[ENTRY, '--name', NAME], 'No extension id given'],
+    [[path.join(tmp, 'nope.ts'), '--name', NAME, '--extension-id', GECKO_ID], 'is not a file'],
+    [[ENTRY, '--name', NAME, '--extension-id', GECKO_ID, '--node-binary', '/bin/sh'], 'only matters with --sea'],
+    [[ENTRY, '--name', NAME, '--extension-id', GECKO_ID, '--sea', '--node-binary', ROOT + 'package.json'], 'is not an executable'],
+  ])('%j', async (args, message) => {
+    const r = await nmrpc('build', ...args, '--out', path.join(tmp, 'refused'))
+    expect(r.err).toContain(message)
+    expect(r.code).toBe(2)
+  })
+})
