@@ -7,10 +7,13 @@
  */
 import { join } from 'node:path'
 import { startBirpc } from './contenders/birpc'
+import { startCapnweb } from './contenders/capnweb'
+import { startOrpc } from './contenders/orpc'
 import { startRaw } from './contenders/raw'
+import { startTrpc } from './contenders/trpc'
 import { startVscode } from './contenders/vscode'
 import { CONTENDERS, type ContenderName, type StartContender } from './lib/session'
-import { runWorkload, WORKLOADS, type WorkloadId } from './lib/workloads'
+import { runWorkload, useQuickLoad, WORKLOADS, type WorkloadId } from './lib/workloads'
 
 /** The driver's answer, one JSON line on stdout. */
 export interface DriverResult {
@@ -26,6 +29,9 @@ const starters: Record<ContenderName, () => Promise<StartContender>> = {
   raw: async () => startRaw,
   birpc: async () => startBirpc,
   vscode: async () => startVscode,
+  orpc: async () => startOrpc,
+  capnweb: async () => startCapnweb,
+  trpc: async () => startTrpc,
   // Loaded only when asked for: it imports the built package, which may not exist yet.
   nmrpc: async () => (await import('./contenders/nmrpc')).startNmrpc,
 }
@@ -38,6 +44,7 @@ async function main(): Promise<void> {
     )
   }
   const name = contender as ContenderName
+  if (process.env.BENCH_QUICK === '1') useQuickLoad()
   const start = await starters[name]()
   const session = await start(join(hostsDir!, `${name}.mjs`))
   const result: DriverResult = { contender: name, workload: workload as WorkloadId, metrics: {} }

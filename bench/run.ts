@@ -6,8 +6,10 @@
  *
  * Options:
  *   --only rtt,inflight,echo,stream,binary,during   workload groups (default: all)
- *   --contenders raw,nmrpc,birpc,vscode             contenders (default: all that are available)
+ *   --contenders raw,nmrpc,birpc,vscode,orpc,capnweb,trpc   contenders (default: all that are available)
  *   --reps N                                        repetitions (default 5)
+ *   --quick                                         fewer calls per workload (see QUICK_LOAD in lib/workloads.ts),
+ *                                                   for a check or rough ratios on a busy machine
  *   --no-write                                      print only, leave RESULTS.md alone
  *   --profile                                       profile client and host (nmrpc unless --contenders) into bench/PROFILE.md
  */
@@ -20,7 +22,7 @@ import type { DriverResult } from './driver'
 import { bundleBench, installSnapshot } from './lib/bundle'
 import { machineHeader, type RepResult, renderReport, writeResults } from './lib/report'
 import { CONTENDERS, type ContenderName } from './lib/session'
-import type { WorkloadId } from './lib/workloads'
+import { useQuickLoad, type WorkloadId } from './lib/workloads'
 import { profileContenders } from './profile'
 
 const GROUPS: Record<string, WorkloadId[]> = {
@@ -77,8 +79,10 @@ async function main(): Promise<void> {
       reps: { type: 'string', default: '5' },
       'no-write': { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
+      quick: { type: 'boolean', default: false },
     },
   })
+  if (values.quick) useQuickLoad()
   const groups = values.only ? values.only.split(',') : Object.keys(GROUPS)
   const unknownGroup = groups.find((g) => !(g in GROUPS))
   if (unknownGroup)

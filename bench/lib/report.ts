@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import type { DriverResult } from '../driver'
 import { BROWSER_INBOUND_LIMIT } from './framing'
 import type { ContenderName } from './session'
-import { STREAM_ACK_EVERY, STREAM_WINDOW } from './session'
+import { CARRIAGE, STREAM_ACK_EVERY, STREAM_WINDOW } from './session'
 import { fmt, type Summary, summarize } from './stats'
 import { LOAD, WORKLOAD_INFO, type WorkloadId } from './workloads'
 
@@ -14,6 +14,9 @@ const LABELS: Record<ContenderName, string> = {
   nmrpc: 'nmrpc',
   birpc: 'birpc',
   vscode: 'vscode-jsonrpc',
+  orpc: 'oRPC',
+  capnweb: 'capnweb',
+  trpc: 'tRPC',
 }
 const START = '<!-- bench:start (written by npm run bench; edits inside are overwritten) -->'
 const END = '<!-- bench:end -->'
@@ -137,6 +140,7 @@ export function renderReport(input: ReportInput): string {
         const { median, min, max } = cell.summary
         let text = `${fmt(median)} (${fmt(min)}-${fmt(max)})`
         if (cell.errors.length) text += ` [${cell.errors.length} failed]`
+        if (emulatedIn(workload, contender)) text += ' ‡'
         if (cell.oversize > BROWSER_INBOUND_LIMIT) {
           text += ' †'
           oversized.add(`${LABELS[contender]} on "${info.title}": ${cell.oversize} bytes`)
@@ -152,6 +156,21 @@ export function renderReport(input: ReportInput): string {
     lines.push(
       `† sent a single host->browser message over the browsers' 1 MiB limit, which Chromium and Firefox answer by closing the Port; the number is not reachable in a browser. Largest message: ${[...oversized].join('; ')}.`,
     )
+  }
+
+  if (workloads.some((w) => carriedBy(w) !== undefined)) {
+    lines.push('')
+    lines.push(
+      '‡ the library has no such feature; the number is the bench\'s stand-in (see "How each contender carries it").',
+    )
+  }
+  lines.push('', '### How each contender carries it', '')
+  lines.push(`| | ${contenders.map((c) => LABELS[c]).join(' | ')} |`)
+  lines.push(`|---|${contenders.map(() => '---').join('|')}|`)
+  lines.push(`| adapter | ${contenders.map((c) => CARRIAGE[c].adapter).join(' | ')} |`)
+  for (const kind of ['stream', 'binary'] as const) {
+    const cells = contenders.map((c) => `${CARRIAGE[c][kind].emulated ? '‡ ' : ''}${CARRIAGE[c][kind].how}`)
+    lines.push(`| ${kind} | ${cells.join(' | ')} |`)
   }
 
   const others = contenders.filter((c) => c !== 'raw')
@@ -170,12 +189,25 @@ export function renderReport(input: ReportInput): string {
     }
   }
 
+  const peerTargets = renderPeerTargets(input)
+  if (peerTargets.length) {
+    lines.push(
+      '',
+      '### Targets of issue 17: nmrpc against the best peer and raw framing (medians of this run)',
+      '',
+    )
+    lines.push(
+      'Above 1.00x nmrpc is ahead, whichever way the metric points. † after a raw ratio: raw sent a message over 1 MiB there, which a browser refuses.',
+      '',
+      ...peerTargets,
+    )
+  }
   const targets = renderTargets(input)
   if (targets.length) lines.push('', '### Targets of issue 7 for nmrpc (medians of this run)', '', ...targets)
 
   lines.push('', '### How it was measured', '')
   lines.push(
-    `- Every measurement is a fresh "browser" process (bench/driver.ts) and a fresh host, joined by two fifos: real pipes like a browser gives, not the socketpair of Node's \`spawn\`. Raw framing and birpc use browser framing (4-byte native-endian length + UTF-8 JSON); vscode-jsonrpc uses its own Content-Length framing; nmrpc runs through \`spawnHost\` + \`createClient\` from the built package. Repetitions run round-robin over contenders.`,
+    `- Every measurement is a fresh "browser" process (bench/driver.ts) and a fresh host, joined by two fifos: real pipes like a browser gives, not the socketpair of Node's \`spawn\`. Raw framing, birpc, oRPC, capnweb and tRPC use browser framing (4-byte native-endian length + UTF-8 JSON); vscode-jsonrpc uses its own Content-Length framing; nmrpc runs through \`spawnHost\` + \`createClient\` from the built package. oRPC, capnweb and tRPC talk to a FramedPort (bench/lib/framedPort.ts), which does what a browser's native \`runtime.Port\` does: \`postMessage(value)\` JSON-encodes the value into one frame, each frame in is JSON-parsed for \`onMessage\`; the table above says which adapter each one runs on it. Repetitions run round-robin over contenders.`,
     `- small call: \`add(i, 1)\`, ${LOAD.rttWarm} warm-up calls then ${LOAD.rttCalls} timed, one at a time; "both on CPU 0" runs the two processes under \`taskset -c 0\`. In flight: ${LOAD.inflightCalls} calls kept 64 or 256 deep after ${LOAD.inflightWarm} warm-up calls.`,
     `- echo: a ${LOAD.echoBytes / 1048576} MiB ASCII string sent and returned ${LOAD.echoCalls} times (MiB/s counts the string once per call).`,
     `- stream: ${LOAD.streamBytes / 1048576} MiB as ${LOAD.streamItem / 1024} KiB string items host->client. Contenders without streams emulate it: items are notifications, the host keeps at most ${STREAM_WINDOW} unacknowledged and the client acknowledges every ${STREAM_ACK_EVERY}, so at most ${(STREAM_WINDOW * LOAD.streamItem) / 1048576} MiB is in flight.`,
@@ -186,6 +218,61 @@ export function renderReport(input: ReportInput): string {
   )
   for (const note of input.notes) lines.push(`- ${note}`)
   return lines.join('\n')
+}
+
+/** Which of `CARRIAGE`'s entries a workload depends on, if any. */
+function carriedBy(workload: WorkloadId): 'stream' | 'binary' | undefined {
+  if (workload === 'stream' || workload === 'during') return 'stream'
+  if (workload === 'binary') return 'binary'
+  return undefined
+}
+
+function emulatedIn(workload: WorkloadId, contender: ContenderName): boolean {
+  const kind = carriedBy(workload)
+  return kind !== undefined && CARRIAGE[contender][kind].emulated
+}
+
+/**
+ * Issue 17's targets, row by row: nmrpc against the best peer and against raw framing, each as "how many
+ * times better" (above 1 is nmrpc ahead, whichever way the metric points), from the medians of this run.
+ * A peer whose cell is † (a message over 1 MiB) is left out of "best peer": a browser closes the Port
+ * on it, so it does not run there.
+ */
+function renderPeerTargets(input: ReportInput): string[] {
+  if (!input.contenders.includes('nmrpc')) return []
+  const peers = input.contenders.filter((c) => c !== 'nmrpc' && c !== 'raw')
+  const out: string[] = [
+    '| workload | metric | best peer in a browser | nmrpc vs best peer | nmrpc vs raw | target (>= 1.00 and >= 0.90) |',
+    '|---|---|---|---:|---:|---|',
+  ]
+  for (const workload of input.workloads) {
+    const info = WORKLOAD_INFO[workload]
+    for (const metric of info.metrics.filter((m) => m.ratio)) {
+      const nm = cellOf(input, workload, 'nmrpc', metric.key).summary?.median
+      if (nm === undefined) continue
+      const lead = (other: number) => (metric.better === 'higher' ? nm / other : other / nm)
+      let best: { name: ContenderName; value: number } | undefined
+      for (const peer of peers) {
+        const cell = cellOf(input, workload, peer, metric.key)
+        if (!cell.summary || cell.oversize > BROWSER_INBOUND_LIMIT) continue
+        const value = cell.summary.median
+        if (!best || lead(value) < lead(best.value)) best = { name: peer, value }
+      }
+      const raw = cellOf(input, workload, 'raw', metric.key)
+      const vsPeer = best ? lead(best.value) : undefined
+      const vsRaw = raw.summary ? lead(raw.summary.median) : undefined
+      const rawNote = raw.oversize > BROWSER_INBOUND_LIMIT ? ' †' : ''
+      const ok = (vsPeer === undefined || vsPeer >= 1) && (vsRaw === undefined || vsRaw >= 0.9)
+      const misses = [
+        vsPeer !== undefined && vsPeer < 1 ? `behind ${LABELS[best!.name]}` : '',
+        vsRaw !== undefined && vsRaw < 0.9 ? `more than 10% behind raw${rawNote}` : '',
+      ].filter(Boolean)
+      out.push(
+        `| ${info.title} | ${metric.label} | ${best ? LABELS[best.name] : '-'} | ${vsPeer === undefined ? '-' : `${vsPeer.toFixed(2)}x`} | ${vsRaw === undefined ? '-' : `${vsRaw.toFixed(2)}x${rawNote}`} | ${ok ? 'MET' : `MISSED: ${misses.join(', ')}`} |`,
+      )
+    }
+  }
+  return out.length > 2 ? out : []
 }
 
 function renderTargets(input: ReportInput): string[] {

@@ -37,7 +37,7 @@ export const STREAM_WINDOW = 16
 export const STREAM_ACK_EVERY = 8
 
 /** Names of the contenders, in table order. */
-export const CONTENDERS = ['raw', 'nmrpc', 'birpc', 'vscode'] as const
+export const CONTENDERS = ['raw', 'nmrpc', 'birpc', 'vscode', 'orpc', 'capnweb', 'trpc'] as const
 export type ContenderName = (typeof CONTENDERS)[number]
 
 /**
@@ -61,4 +61,60 @@ export function fromBase64(text: string): Uint8Array {
 export function hostArgs(script: string): string[] {
   const flags = process.env.BENCH_HOST_FLAGS
   return flags ? [...(JSON.parse(flags) as string[]), script] : [script]
+}
+
+/** How a contender carries the stream and the binary result: its own feature, or the bench's stand-in. */
+export interface Carriage {
+  /** True when the library has no such feature and the bench works around it (‡ in the table). */
+  readonly emulated: boolean
+  readonly how: string
+}
+
+/**
+ * What each contender uses for the two workloads not every library can express, so the table says it
+ * instead of emulating silently. Every other workload (small calls, a 1 MiB string) is a plain call in
+ * all of them.
+ */
+export const CARRIAGE: Record<ContenderName, { stream: Carriage; binary: Carriage; adapter: string }> = {
+  raw: {
+    adapter: 'hand-written: an id per call, JSON.stringify + 4-byte framing',
+    stream: { emulated: true, how: 'notifications + ack window (the bench)' },
+    binary: { emulated: true, how: 'base64 text in one message' },
+  },
+  nmrpc: {
+    adapter: '`createClient` over `spawnHost` (its own Port over pipes), `defineHost(...).listen()`',
+    stream: { emulated: false, how: 'async generator, credit-based flow control' },
+    binary: { emulated: false, how: 'Uint8Array as binary parts of 48 KiB' },
+  },
+  birpc: {
+    adapter: '`createBirpc` post/on over 4-byte framing, JSON serializer',
+    stream: { emulated: true, how: 'events + ack window (the bench)' },
+    binary: { emulated: true, how: 'base64 text in one message' },
+  },
+  vscode: {
+    adapter: 'message connection with its own Content-Length framing (it cannot speak browser framing)',
+    stream: { emulated: true, how: 'notifications + ack window (the bench)' },
+    binary: { emulated: true, how: 'base64 text in one message' },
+  },
+  orpc: {
+    adapter:
+      "oRPC's message-port `RPCLink` / `RPCHandler` on a `runtime.Port`-like FramedPort (its `BrowserPortLike` path)",
+    stream: { emulated: false, how: 'event iterator (async generator), no flow control' },
+    binary: {
+      emulated: true,
+      how: 'base64 text in one message (no Uint8Array type; Blob bodies become binary messages a Port cannot carry)',
+    },
+  },
+  capnweb: {
+    adapter:
+      "`RpcSession` over a 20-line `RpcTransport` (capnweb's interface, jsonCompatible level) on FramedPort",
+    stream: { emulated: false, how: 'ReadableStream, capnweb flow control' },
+    binary: { emulated: false, how: 'Uint8Array, as base64 inside one JSON message' },
+  },
+  trpc: {
+    adapter:
+      'tRPC 11 client with a terminating port link + `callTRPCProcedure` host (the trpc-chrome pattern) on FramedPort',
+    stream: { emulated: false, how: 'subscription (async generator), no flow control' },
+    binary: { emulated: true, how: 'base64 text in one message (no binary without HTTP)' },
+  },
 }

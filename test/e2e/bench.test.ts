@@ -1,32 +1,48 @@
-// Round trip time and throughput through a real browser, raw Port.postMessage against nmrpc. Printed,
-// never asserted (times vary by machine); NMRPC_E2E_RECORD=1 also writes them to bench/RESULTS.md.
+// Round trip time and throughput through a real browser: nmrpc against a bare Port and against the
+// peers that run in an extension (oRPC, capnweb, tRPC), all in the same browser run, each on the same
+// host programs as `npm run bench`. Printed, never asserted on speed (times vary by machine); every
+// reply is checked inside the extension. NMRPC_E2E_RECORD=1 also writes the table to bench/RESULTS.md.
 import { execFileSync } from 'node:child_process'
 import { cpus, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { afterAll, expect, it } from 'vitest'
+import { BROWSER_CONTENDERS, type BrowserContender, IN_FLIGHT } from './extension/benchContenders'
 import { type BrowserLookup, browserLookup, describeEachBrowser } from './harness/findBrowsers'
 import { type E2eSession, openBrowser } from './harness/openBrowser'
 import { replaceSection } from './harness/recordResults'
 
-const rawHost = fileURLToPath(new URL('./fixtures/rawEchoHost.mjs', import.meta.url))
+const benchHost = (name: string) => fileURLToPath(new URL(`../../bench/hosts/${name}.ts`, import.meta.url))
 const rpcHost = fileURLToPath(new URL('./fixtures/rpcHost.ts', import.meta.url))
 const resultsFile = fileURLToPath(new URL('../../bench/RESULTS.md', import.meta.url))
 
-/** What is measured: many small sequential calls (latency), then fewer large ones all in flight (throughput). */
+/** The native host each contender talks to: bench/hosts/<file>.ts, registered as com.nmrpc.e2e.bench.<file>. */
+const hostOf: Record<BrowserContender, string> = {
+  'raw Port': 'raw',
+  nmrpc: 'nmrpc',
+  oRPC: 'orpc',
+  capnweb: 'capnweb',
+  tRPC: 'trpc',
+}
+const hostName = (c: BrowserContender) => `com.nmrpc.e2e.bench.${hostOf[c]}`
+
+/**
+ * Many small calls and fewer large ones. Counts are modest so that five contenders fit in one
+ * browser's bounded life (browserLifetimeSeconds) on a loaded machine.
+ */
 const workloads = [
-  { label: 'small (16 B)', n: 1_000, bytes: 16 },
+  { label: 'small (16 B)', n: 400, bytes: 16 },
   { label: 'large (256 KiB)', n: 64, bytes: 256 * 1024 },
 ] as const
 
 interface Timing {
   sequentialMs: number
-  pipelinedMs: number
+  inflightMs: number
 }
 
 interface Row {
   browser: string
   workload: (typeof workloads)[number]
-  transport: 'raw Port' | 'nmrpc'
+  transport: BrowserContender
   timing: Timing
 }
 
@@ -42,8 +58,14 @@ function rate(bytesPerSec: number): string {
 function fmt(row: Row): string[] {
   const { n, bytes } = row.workload
   const rttUs = (row.timing.sequentialMs * 1000) / n
-  const callsPerSec = n / (row.timing.pipelinedMs / 1000)
-  const bytesPerSec = (2 * n * bytes) / (row.timing.pipelinedMs / 1000)
+  const callsPerSec = n / (row.timing.inflightMs / 1000)
+  const bytesPerSec = (2 * n * bytes) / (row.timing.inflightMs / 1000)
+  const raw = rows.find(
+    (r) => r.browser === row.browser && r.workload === row.workload && r.transport === 'raw Port',
+  )
+  const vsRaw = raw
+    ? `${(raw.timing.sequentialMs / row.timing.sequentialMs).toFixed(2)}x / ${(raw.timing.inflightMs / row.timing.inflightMs).toFixed(2)}x`
+    : ''
   return [
     row.browser,
     row.workload.label,
@@ -51,6 +73,7 @@ function fmt(row: Row): string[] {
     `${rttUs.toFixed(0)} µs`,
     `${callsPerSec.toFixed(0)}/s`,
     rate(bytesPerSec),
+    vsRaw,
   ]
 }
 
@@ -60,13 +83,14 @@ function table(): string {
     'payload',
     'transport',
     'round trip (sequential)',
-    'calls/s (all in flight)',
+    `calls/s (${IN_FLIGHT} in flight)`,
     'echoed bytes/s',
+    'speed vs raw Port (round trip / in flight)',
   ]
   const lines = [head, head.map(() => '---'), ...rows.map(fmt)]
   const big = bigRows.map(
     (r) =>
-      `| ${r.browser} | one ${r.bytes / (1024 * 1024)} MiB result (chunked) | nmrpc | ${r.ms.toFixed(0)} ms | | ${rate(r.bytes / (r.ms / 1000))} |`,
+      `| ${r.browser} | one ${r.bytes / (1024 * 1024)} MiB result (chunked) | nmrpc | ${r.ms.toFixed(0)} ms | | ${rate(r.bytes / (r.ms / 1000))} | |`,
   )
   return [...lines.map((cells) => `| ${cells.join(' | ')} |`), ...big].join('\n')
 }
@@ -95,32 +119,25 @@ describeEachBrowser('throughput through %s', (name) => {
     await session?.close()
   })
 
-  it('measures raw Port.postMessage and nmrpc on the same browser', async () => {
+  it('measures a raw Port, nmrpc, oRPC, capnweb and tRPC on the same browser', async () => {
     session = await openBrowser(name, {
+      background: 'bench',
       hosts: [
-        { name: 'com.nmrpc.e2e.raw', script: rawHost },
+        ...BROWSER_CONTENDERS.map((c) => ({ name: hostName(c), script: benchHost(hostOf[c]) })),
         { name: 'com.nmrpc.e2e.rpc', script: rpcHost },
       ],
     })
     for (const workload of workloads) {
-      const raw = await session.browser.run<Timing>(
-        'rawBench',
-        'com.nmrpc.e2e.raw',
-        workload.n,
-        workload.bytes,
-      )
-      const rpc = await session.browser.run<Timing>(
-        'rpcBench',
-        'com.nmrpc.e2e.rpc',
-        workload.n,
-        workload.bytes,
-      )
-      for (const [transport, timing] of [
-        ['raw Port', raw],
-        ['nmrpc', rpc],
-      ] as const) {
+      for (const transport of BROWSER_CONTENDERS) {
+        const timing = await session.browser.run<Timing>(
+          'peerBench',
+          transport,
+          hostName(transport),
+          workload.n,
+          workload.bytes,
+        )
         expect(timing.sequentialMs).toBeGreaterThan(0)
-        expect(timing.pipelinedMs).toBeGreaterThan(0)
+        expect(timing.inflightMs).toBeGreaterThan(0)
         rows.push({ browser: name, workload, transport, timing })
       }
     }
@@ -138,16 +155,21 @@ afterAll(() => {
   if (rows.length === 0) return
   const body = [
     `Measured ${new Date().toISOString().slice(0, 10)} with \`NMRPC_E2E_RECORD=1 npm run test:e2e -- test/e2e/bench.test.ts\``,
-    `on ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, ${version(browserLookup('chromium'))}, ${version(browserLookup('firefox'))}; headless; load average ${loadavg()[0]?.toFixed(2)} at the end.`,
+    `on ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, ${version(browserLookup('chromium'))}, ${version(browserLookup('firefox'))}; headless; load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} at the end.`,
     '',
-    'Each call echoes its payload through the extension background and a native host: "raw Port" is',
-    'a bare `connectNative` Port with a hand-framed Node host, "nmrpc" is `client.call.echo(payload)`',
-    'against a `defineHost` host, both from the same extension in the same browser. "Round trip" is',
-    'the mean of the sequential calls; "calls/s" and "echoed bytes/s" (both directions counted) come',
-    'from the same number of calls issued at once, after 50 warm-up calls. The last rows time one',
-    'result larger than the 1 MiB a browser accepts per message, which only nmrpc can send (in chunks).',
-    "The raw host is the naive one (one write per reply); nmrpc's host corks stdout so replies made in",
-    'the same tick leave in one writev, which is how it can beat that baseline with many calls in flight.',
+    'Each call echoes its payload through the extension background and a native host, over the',
+    "browser's own native Port, to the same host programs as `npm run bench` (bench/hosts/*):",
+    '"raw Port" is a bare `connectNative` Port with an id per call; "nmrpc" is `client.call.echo(payload)`;',
+    "oRPC is `createORPCClient` on oRPC's message-port `RPCLink` given the Port; capnweb is an `RpcSession`",
+    'on a Port `RpcTransport` (bench/lib/capnwebPort.ts); tRPC is `createTRPCClient` with a trpc-chrome-style',
+    'port link (bench/lib/trpcPort.ts; trpc-chrome itself does not install next to tRPC 11). All from one',
+    'extension in one browser run. "Round trip" is the mean of the sequential calls; "calls/s" and',
+    `"echoed bytes/s" (both directions counted) come from the same number of calls kept ${IN_FLIGHT} in flight,`,
+    'after 50 warm-up calls; every reply is checked. "Speed vs raw Port" is raw time / contender time',
+    '(above 1 is faster than raw). The last rows time one result larger than the 1 MiB a browser accepts',
+    'per message, which only nmrpc can send (in chunks); every peer would need one message of it.',
     'One run on a shared 2-core machine (see the load average): differences of a few tens of percent are',
     'run-to-run noise here. Compare rows within a browser, not across machines.',
     '',

@@ -5,10 +5,11 @@ import { build } from 'esbuild'
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url))
 
-/** The background entries: every scenario, or only the raw ones (no nmrpc import). */
+/** The background entries: every scenario, only the raw ones (no nmrpc import), or the peer bench. */
 export const backgrounds = {
   all: fileURLToPath(new URL('../extension/background.ts', import.meta.url)),
   raw: fileURLToPath(new URL('../extension/rawBackground.ts', import.meta.url)),
+  bench: fileURLToPath(new URL('../extension/benchBackground.ts', import.meta.url)),
 } as const
 
 /** Which browser an extension build is for, with the identity that browser needs. */
