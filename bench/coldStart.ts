@@ -74,6 +74,8 @@ export interface ColdStartReport {
  * const { markdown } = await measureColdStart({ outDir: '.tmp/bench-cold', reps: 15 })
  */
 export async function measureColdStart(o: { outDir: string; reps: number }): Promise<ColdStartReport> {
+  if (!Number.isInteger(o.reps) || o.reps < 1)
+    throw new Error(`cold start: reps must be a whole number >= 1, got ${o.reps}.`)
   mkdirSync(o.outDir, { recursive: true })
   if (!installSnapshot(root, o.outDir)) throw new Error('dist/ is missing: run npm run build first.')
   await bundleBench(join(root, 'bench'), o.outDir)
