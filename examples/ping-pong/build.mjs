@@ -5,7 +5,7 @@
 //   chromium/   load with chrome://extensions > Developer mode > Load unpacked
 //   firefox/    load with about:debugging > This Firefox > Load Temporary Add-on > manifest.json
 //   host/       host.mjs, a launcher per OS, and a host manifest per browser ready to copy
-import { chmodSync, copyFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
@@ -45,11 +45,25 @@ const manifests = {
   },
 }
 
-// Inside the nmrpc repo, `nmrpc/*` resolves to the package's own built dist/ through its exports map
-// (run `npm run build` first); in your project it resolves to node_modules/nmrpc. The empty tsconfig
-// keeps the repo's test-only `paths` (to src/) out of the bundle.
+// Inside the nmrpc repo, `nmrpc/*` resolves to the package's own built dist/ (run `npm run build`
+// first); in your project it resolves to node_modules/nmrpc. The empty tsconfig keeps the repo's
+// test-only `paths` (to src/) out of the bundle.
+// This folder has its own package.json (for `npm run build:host`), so inside the nmrpc repo `nmrpc/*` is
+// pointed at the repo's dist/ explicitly; in your project nothing is aliased and node_modules/nmrpc is used.
+const repo = resolve(here, '../..')
+const inRepo =
+  existsSync(join(repo, 'package.json')) &&
+  JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).name === 'nmrpc'
+const alias = inRepo
+  ? {
+      'nmrpc/client': join(repo, 'dist/client/index.js'),
+      'nmrpc/server': join(repo, 'dist/server/index.js'),
+    }
+  : {}
+
 const shared = {
   bundle: true,
+  alias,
   tsconfigRaw: '{}',
   logLevel: 'warning',
   legalComments: 'none',
