@@ -214,7 +214,7 @@ export function renderReport(input: ReportInput): string {
     `- binary: one call returning ${LOAD.binaryBytes / 1048576} MiB as a Uint8Array; contenders without binary support send base64 text in one message and the client decodes it (included in the time).`,
     `- peak RSS over idle: /proc VmHWM after the workload minus VmRSS before it, with the peak reset (clear_refs 5) after warm-up and a GC on the client. In the binary workload the host's handler itself makes the ${LOAD.binaryBytes / 1048576} MiB array, so that much of the host's peak is the payload, not the RPC layer; read the "< 64 MiB above idle" target as "< 64 MiB beyond the payload".`,
     '- unpinned sequential latency is bimodal: when the scheduler puts the two processes on one CPU a round trip costs about 20 µs, on two CPUs 50-100 µs; the pinned row is the stable one.',
-    `- during: \`add(1, 1)\` every ${LOAD.duringGapMs} ms while a ${LOAD.streamBytes / 1048576} MiB stream runs; only calls that finished while the stream was still running count.`,
+    `- during: \`add(1, 1)\` every ${LOAD.duringGapMs} ms while a ${LOAD.streamBytes / 1048576} MiB stream runs; every call started while the stream ran counts, also one that ends after it (a host without flow control makes it wait behind the stream).`,
   )
   for (const note of input.notes) lines.push(`- ${note}`)
   return lines.join('\n')
