@@ -80,7 +80,7 @@ async function profileOne(
       const text = readFileSync(path, 'utf8')
       const side = text.includes('driver.mjs')
         ? 'client (browser side)'
-        : text.includes('hosts/nmrpc.mjs')
+        : text.includes(`hosts/${contender}.mjs`)
           ? 'host'
           : ''
       if (!side) continue
