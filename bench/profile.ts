@@ -13,6 +13,8 @@ export interface ProfileInput {
   /** Who to profile; nmrpc unless --contenders says otherwise. */
   contenders: ContenderName[]
   runDriver: (contender: ContenderName, workload: WorkloadId, nodeFlags?: string[]) => Promise<DriverResult>
+  /** File under bench/ to write (default PROFILE.md), so a comparison of peers can sit beside nmrpc's. */
+  file?: string
 }
 
 function table(rows: Hot[], title: string): string[] {
@@ -55,9 +57,9 @@ export async function profileContenders(input: ProfileInput): Promise<void> {
     for (const workload of input.workloads) lines.push(...(await profileOne(input, contender, workload)))
   const report = lines.join('\n')
   process.stdout.write(`${report}\n`)
-  const file = join(input.root, 'bench', 'PROFILE.md')
-  writeFileSync(file, `${report}\n`)
-  process.stderr.write('wrote bench/PROFILE.md\n')
+  const name = input.file ?? 'PROFILE.md'
+  writeFileSync(join(input.root, 'bench', name), `${report}\n`)
+  process.stderr.write(`wrote bench/${name}\n`)
 }
 
 async function profileOne(
@@ -78,7 +80,7 @@ async function profileOne(
       const text = readFileSync(path, 'utf8')
       const side = text.includes('driver.mjs')
         ? 'client (browser side)'
-        : text.includes('hosts/nmrpc.mjs')
+        : text.includes(`hosts/${contender}.mjs`)
           ? 'host'
           : ''
       if (!side) continue

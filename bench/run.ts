@@ -12,6 +12,7 @@
  *                                                   for a check or rough ratios on a busy machine
  *   --no-write                                      print only, leave RESULTS.md alone
  *   --profile                                       profile client and host (nmrpc unless --contenders) into bench/PROFILE.md
+ *   --profile-file NAME.md                          write the profile to bench/NAME.md instead
  */
 import { spawn } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
@@ -81,6 +82,7 @@ async function main(): Promise<void> {
       'no-write': { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
+      'profile-file': { type: 'string' },
     },
   })
   if (values.quick) useQuickLoad()
@@ -120,7 +122,10 @@ async function main(): Promise<void> {
 
   if (values.profile) {
     const who = values.contenders ? contenders : (['nmrpc'] as ContenderName[])
-    await profileContenders({ root, outDir, workloads, contenders: who, runDriver })
+    const file = values['profile-file']
+    if (file !== undefined && !/^[\w.-]+\.md$/.test(file))
+      throw new Error(`--profile-file: "${file}" is not a plain NAME.md; it is written under bench/.`)
+    await profileContenders({ root, outDir, workloads, contenders: who, runDriver, file })
     return
   }
 

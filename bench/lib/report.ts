@@ -193,7 +193,7 @@ export function renderReport(input: ReportInput): string {
   if (peerTargets.length) {
     lines.push(
       '',
-      '### Targets of issue 17: nmrpc against the best peer and raw framing (medians of this run)',
+      '### Targets of issue 17: nmrpc against the best peer and raw framing (paired per repetition, median)',
       '',
     )
     lines.push(
@@ -214,7 +214,7 @@ export function renderReport(input: ReportInput): string {
     `- binary: one call returning ${LOAD.binaryBytes / 1048576} MiB as a Uint8Array; contenders without binary support send base64 text in one message and the client decodes it (included in the time).`,
     `- peak RSS over idle: /proc VmHWM after the workload minus VmRSS before it, with the peak reset (clear_refs 5) after warm-up and a GC on the client. In the binary workload the host's handler itself makes the ${LOAD.binaryBytes / 1048576} MiB array, so that much of the host's peak is the payload, not the RPC layer; read the "< 64 MiB above idle" target as "< 64 MiB beyond the payload".`,
     '- unpinned sequential latency is bimodal: when the scheduler puts the two processes on one CPU a round trip costs about 20 µs, on two CPUs 50-100 µs; the pinned row is the stable one.',
-    `- during: \`add(1, 1)\` every ${LOAD.duringGapMs} ms while a ${LOAD.streamBytes / 1048576} MiB stream runs; only calls that finished while the stream was still running count.`,
+    `- during: \`add(1, 1)\` every ${LOAD.duringGapMs} ms while a ${LOAD.streamBytes / 1048576} MiB stream runs; every call started while the stream ran counts, also one that ends after it (a host without flow control makes it wait behind the stream).`,
   )
   for (const note of input.notes) lines.push(`- ${note}`)
   return lines.join('\n')
@@ -234,7 +234,8 @@ function emulatedIn(workload: WorkloadId, contender: ContenderName): boolean {
 
 /**
  * Issue 17's targets, row by row: nmrpc against the best peer and against raw framing, each as "how many
- * times better" (above 1 is nmrpc ahead, whichever way the metric points), from the medians of this run.
+ * times better" (above 1 is nmrpc ahead, whichever way the metric points), paired per repetition like the
+ * ratio table (the two ran back to back, so drift from other work on the machine mostly cancels).
  * A peer whose cell is † (a message over 1 MiB) is left out of "best peer": a browser closes the Port
  * on it, so it does not run there.
  */
@@ -248,20 +249,30 @@ function renderPeerTargets(input: ReportInput): string[] {
   for (const workload of input.workloads) {
     const info = WORKLOAD_INFO[workload]
     for (const metric of info.metrics.filter((m) => m.ratio)) {
-      const nm = cellOf(input, workload, 'nmrpc', metric.key).summary?.median
-      if (nm === undefined) continue
-      const lead = (other: number) => (metric.better === 'higher' ? nm / other : other / nm)
-      let best: { name: ContenderName; value: number } | undefined
-      for (const peer of peers) {
-        const cell = cellOf(input, workload, peer, metric.key)
-        if (!cell.summary || cell.oversize > BROWSER_INBOUND_LIMIT) continue
-        const value = cell.summary.median
-        if (!best || lead(value) < lead(best.value)) best = { name: peer, value }
+      if (!cellOf(input, workload, 'nmrpc', metric.key).summary) continue
+      // pairedRatio gives other/raw; here it is nmrpc's lead over `other`, paired per repetition.
+      const lead = (other: ContenderName) => {
+        const ratios: number[] = []
+        for (let rep = 1; rep <= input.reps; rep++) {
+          const at = (c: ContenderName) =>
+            input.results.find(
+              (r) => r.rep === rep && r.workload === workload && r.contender === c && !r.error,
+            )?.metrics[metric.key]
+          const nm = at('nmrpc')
+          const value = at(other)
+          if (nm && value) ratios.push(metric.better === 'higher' ? nm / value : value / nm)
+        }
+        return ratios.length ? summarize(ratios).median : undefined
       }
-      const raw = cellOf(input, workload, 'raw', metric.key)
-      const vsPeer = best ? lead(best.value) : undefined
-      const vsRaw = raw.summary ? lead(raw.summary.median) : undefined
-      const rawNote = raw.oversize > BROWSER_INBOUND_LIMIT ? ' †' : ''
+      let best: { name: ContenderName; lead: number } | undefined
+      for (const peer of peers) {
+        if (cellOf(input, workload, peer, metric.key).oversize > BROWSER_INBOUND_LIMIT) continue
+        const value = lead(peer)
+        if (value !== undefined && (!best || value < best.lead)) best = { name: peer, lead: value }
+      }
+      const vsPeer = best?.lead
+      const vsRaw = input.contenders.includes('raw') ? lead('raw') : undefined
+      const rawNote = cellOf(input, workload, 'raw', metric.key).oversize > BROWSER_INBOUND_LIMIT ? ' †' : ''
       const ok = (vsPeer === undefined || vsPeer >= 1) && (vsRaw === undefined || vsRaw >= 0.9)
       const misses = [
         vsPeer !== undefined && vsPeer < 1 ? `behind ${LABELS[best!.name]}` : '',

@@ -221,15 +221,18 @@ async function during(session: BenchSession): Promise<Record<string, number>> {
   const big = session.stream(LOAD.streamBytes, LOAD.streamItem).finally(() => {
     streaming = false
   })
+  // Every call started while the stream runs counts, however late it ends: a contender whose host
+  // floods the pipe (no flow control) makes a small call wait behind the whole stream, and that wait is
+  // the number, not a reason to drop the sample.
   const samples: number[] = []
   while (streaming) {
     const start = performance.now()
     await session.add(1, 1)
-    if (streaming) samples.push(performance.now() - start)
+    samples.push(performance.now() - start)
     await new Promise((resolve) => setTimeout(resolve, LOAD.duringGapMs))
   }
   check((await big) === LOAD.streamBytes, 'the stream under the small calls was cut short')
-  check(samples.length > 0, 'no small call finished while the stream ran')
+  check(samples.length > 0, 'no small call was made while the stream ran')
   samples.sort((a, b) => a - b)
   return { p50_ms: quantile(samples, 0.5), p99_ms: quantile(samples, 0.99), samples: samples.length }
 }
