@@ -93,6 +93,23 @@ describe('nmrpc CLI round trip on this machine (temp HOME)', () => {
     })
     const manifest = path.join(home, '.config/chromium/NativeMessagingHosts/com.acme.fix.json')
     expect(await nmrpc('call', manifest, 'ping')).toEqual({ code: 0, out: '"pong"\n', err: '' })
+    // --json: strict JSON for scripts, the result or the error as { code, name, message, data }.
+    expect(await nmrpc('call', 'com.acme.fix', 'add', '1', '2', '--json')).toEqual({
+      code: 0,
+      out: '3\n',
+      err: '',
+    })
+    const failed = await nmrpc('call', 'com.acme.fix', 'math.div', '1', '0', '--json')
+    expect([failed.code, JSON.parse(failed.out)]).toEqual([
+      1,
+      { code: 'HANDLER_ERROR', name: 'RangeError', message: 'b is 0' },
+    ])
+    // Installed for Chromium only: --browser firefox looks for Firefox's manifest and says there is none.
+    const ff = await nmrpc('call', 'com.acme.fix', 'ping', '--browser', 'firefox')
+    expect(ff.code).toBe(1)
+    expect(stable(ff.err)).toContain(
+      'No manifest for host "com.acme.fix" in any Firefox-family browser\'s folders (looked in 8 places). There is one for the other browser family: ~/.config/chromium/NativeMessagingHosts/com.acme.fix.json.',
+    )
 
     const uninstall = await nmrpc('uninstall', '--name', 'com.acme.fix')
     expect(uninstall.code).toBe(0)
@@ -121,9 +138,7 @@ describe('nmrpc CLI usage', () => {
       ['install', '--name', 'Com.Acme', '--host', '/h.js', '--extension-id', ID],
       ['install', '--name', 'com.acme', '--host', 'h.js', '--extension-id', ID, '--browser', 'chromium'],
       ['doctor', '--name', 'com.acme', '--timeout', 'soon'],
-      ['call', 'com.nothing.here', 'ping'],
       ['call', 'com.nothing.here'],
-      ['uninstall', '--name', 'com.never.installed'],
     ]
     const lines: string[] = []
     for (const c of cases) {
@@ -139,12 +154,93 @@ describe('nmrpc CLI usage', () => {
         "nmrpc: nmrpc install needs --name. See: nmrpc install --help",
         "nmrpc: Host name "Com.Acme" is not allowed: "C", "A" are not lowercase letters, digits, "_" or ".". Chrome accepts only lowercase letters, digits, "_" and "." (no leading, trailing or double dots) and otherwise fails with "Invalid native messaging host name specified". Try "com.acme".",
         "nmrpc: Host path "h.js" is relative; browsers start hosts from a folder of their own choosing, so it must be absolute. Use "<root>/h.js".",
-        "nmrpc: --timeout "soon" is not a number of milliseconds, e.g. --timeout 5000.",
-        "nmrpc: No manifest for host "com.nothing.here" in any browser's folders (looked in 26 places). Register it with nmrpc install, or pass a manifest path or the host command instead.",
+        "nmrpc: --timeout "soon" is not a number of milliseconds, e.g. --timeout 60000.",
         "nmrpc: nmrpc call needs <host> and <method.path>. See: nmrpc call --help",
-        "nmrpc: Nothing to uninstall: no receipt at ~/.local/share/nmrpc/com.never.installed/receipt.json. Was the host installed with another --scope or --dir?",
       ]
     `)
+  })
+
+  it('answers failures (the command was right, the world was not) with one line and status 1', async () => {
+    const cases = [
+      ['call', 'com.nothing.here', 'ping'],
+      ['uninstall', '--name', 'com.never.installed'],
+      [
+        'install',
+        '--name',
+        'com.acme',
+        '--host',
+        '/nowhere/host.js',
+        '--extension-id',
+        ID,
+        '--browser',
+        'chromium',
+      ],
+      [
+        'install',
+        '--name',
+        'com.acme',
+        '--host',
+        HOST,
+        '--extension-id',
+        ID,
+        '--browser',
+        'chromium',
+        '--node',
+        path.join(ROOT, 'package.json'),
+      ],
+    ]
+    const lines: string[] = []
+    for (const c of cases) {
+      const r = await nmrpc(...c)
+      expect(r.code, c.join(' ')).toBe(1)
+      expect(r.err.trimEnd().split('\n'), c.join(' ')).toHaveLength(1)
+      lines.push(stable(r.err.trimEnd()))
+    }
+    expect(lines).toMatchInlineSnapshot(`
+      [
+        "nmrpc call: No manifest for host "com.nothing.here" in any browser's folders (looked in 26 places). Register it with nmrpc install, or pass a manifest path or the host command instead.",
+        "nmrpc uninstall: Nothing to uninstall: no receipt at ~/.local/share/nmrpc/com.never.installed/receipt.json. Was the host installed with another --scope or --dir?",
+        "nmrpc install: Host /nowhere/host.js does not exist, so every browser would fail to start it. Build the host first or fix --host; pass --force to install anyway (say, before the first build).",
+        "nmrpc install: Node /work/wt/doctor/package.json is not an executable file, so the launcher could not start the host. Point --node at a node binary (e.g. --node "$(command -v node)"); pass --force to install anyway.",
+      ]
+    `)
+    expect(readdirSync(home)).toEqual([])
+    const json = await nmrpc('call', 'com.nothing.here', 'ping', '--json')
+    expect(json.code).toBe(1)
+    expect(JSON.parse(json.out)).toMatchObject({ code: 'HOST_NOT_FOUND', name: 'Error' })
+  })
+})
+
+describe('call --browser', () => {
+  it("firefox: uses Firefox's manifest and argv even when a Chromium manifest is found first", async () => {
+    const install = await nmrpc(
+      'install',
+      '--name',
+      'com.acme.both',
+      '--host',
+      HOST,
+      '--node-arg=--import',
+      '--node-arg=tsx',
+      '--extension-id',
+      ID,
+      '--extension-id',
+      'app@acme.com',
+      '--browser',
+      'chromium,firefox',
+    )
+    expect(install.code).toBe(0)
+    try {
+      const ff = await nmrpc('call', 'com.acme.both', 'argv', '--browser', 'firefox')
+      expect([ff.code, ff.err]).toEqual([0, ''])
+      expect(JSON.parse(ff.out)).toEqual([
+        path.join(home, '.mozilla/native-messaging-hosts/com.acme.both.json'),
+        'app@acme.com',
+      ])
+      const cr = await nmrpc('call', 'com.acme.both', 'argv')
+      expect(JSON.parse(cr.out)).toEqual([`chrome-extension://${ID}/`])
+    } finally {
+      await nmrpc('uninstall', '--name', 'com.acme.both')
+    }
   })
 })
 
