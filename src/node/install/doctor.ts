@@ -317,7 +317,8 @@ async function findAndCheck(
       if (found.manifest && !fatal) chosen = { file: r.file, manifest: found.manifest }
       break
     }
-    for (const f of found.findings) skipped.push({ ...f, message: `${spec.title} skips this manifest: ${f.message}` })
+    for (const f of found.findings)
+      skipped.push({ ...f, message: `${spec.title} skips this manifest: ${f.message}` })
   }
   if (!report.manifest && skipped.length > 0) {
     // Firefox found files but could use none: each reason it skipped one is the cause, not "no manifest".
@@ -425,7 +426,9 @@ async function missingManifest(spec: Spec, searched: string[], run: Run): Promis
   }
   const there = found.map((f) => `${f.file} (read by ${f.readers.join(', ')})`).join('; ')
   const copy =
-    searched[0] !== undefined && ienv.platform !== 'win32' ? `, or copy ${found[0]!.file} to ${searched[0]}` : ''
+    searched[0] !== undefined && ienv.platform !== 'win32'
+      ? `, or copy ${found[0]!.file} to ${searched[0]}`
+      : ''
   return {
     level: 'error',
     code: 'manifest-elsewhere',
