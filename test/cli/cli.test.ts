@@ -273,6 +273,12 @@ describe('install into a custom Chromium profile (--user-data-dir)', () => {
         '--no-start',
       )
       expect(doctor.code).toBe(0)
+      // The receipt recorded the profile: doctor with neither --name nor --user-data-dir checks it too.
+      const all = await nmrpc('doctor', '--no-start', '--json')
+      expect(all.code).toBe(0)
+      expect(JSON.parse(all.out)[0].browsers.map((b: { title: string }) => b.title)).toContain(
+        `Chromium profile ${profile}`,
+      )
       await nmrpc('uninstall', '--name', 'com.acme.profile')
     } finally {
       rmSync(profile, { recursive: true, force: true })
