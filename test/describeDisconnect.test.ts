@@ -9,7 +9,7 @@ describe('describeDisconnect turns browser messages into a code and a fix', () =
     ).toMatchInlineSnapshot(`
       {
         "code": "HOST_NOT_FOUND",
-        "message": "native host "com.acme.app" disconnected: Specified native messaging host not found. (the browser found no usable native messaging host "com.acme.app": register it (\`nmrpc install --name com.acme.app --host <path> --extension-id <id>\`), check that the manifest's "name" matches and its "path" exists (Chromium says "not found" for a missing path too); Firefox also says this when "allowed_extensions" does not list this extension)",
+        "message": "native host "com.acme.app" disconnected: Specified native messaging host not found. (the browser found no usable manifest for "com.acme.app". Browsers say this when: there is no manifest where this browser looks (register it with \`nmrpc install --name com.acme.app --host <path> --extension-id <id>\`; one in another browser's folder, say Google Chrome's while running Chromium, or the usual folder while running with --user-data-dir, does not count); the manifest is not valid JSON; its "name" is not "com.acme.app"; its "path" is relative or missing; an "allowed_origins" entry lacks its trailing slash (chrome-extension://<id>/); in Firefox, "allowed_extensions" does not list this extension. Run \`nmrpc doctor --name com.acme.app\` to see which one)",
       }
     `)
   })

@@ -2,6 +2,7 @@ import { inspect } from 'node:util'
 import { createClient, RpcError } from '../client/index.js'
 import { UsageError } from '../node/install/errors.js'
 import { parseExtensionIds } from '../node/install/names.js'
+import { currentInstallEnv } from '../node/install/platform.js'
 import { spawnHost } from '../node/spawnHost.js'
 import { type Io, parseCommandArgs } from './args.js'
 import { HELP } from './help.js'
@@ -17,6 +18,7 @@ export async function callCommand(argv: string[], io: Io): Promise<number> {
       'extension-id': { type: 'string' },
       timeout: { type: 'string' },
       verbose: { type: 'boolean' },
+      json: { type: 'boolean' },
     },
     true,
   )
@@ -43,8 +45,17 @@ export async function callCommand(argv: string[], io: Io): Promise<number> {
     throw new UsageError(`--browser ${v.browser} is not "chromium" or "firefox" (the argv to imitate).`)
   }
 
-  const host = resolveHost(target)
-  const browser = (v.browser as 'chromium' | 'firefox' | undefined) ?? host.browser
+  const wanted = v.browser as 'chromium' | 'firefox' | undefined
+  let host: ReturnType<typeof resolveHost>
+  try {
+    // --browser firefox means Firefox's manifest (its allowed_extensions, its path in argv), not the first found.
+    host = resolveHost(target, currentInstallEnv(), wanted)
+  } catch (e) {
+    if (e instanceof UsageError || !v.json) throw e
+    io.out(`${JSON.stringify({ code: 'HOST_NOT_FOUND', name: 'Error', message: (e as Error).message })}\n`)
+    return 1
+  }
+  const browser = wanted ?? host.browser
   const given = v['extension-id'] ? parseExtensionIds([v['extension-id']]) : undefined
   const origin = given?.origins[0] ?? (browser === 'chromium' ? host.caller : undefined)
   const extensionId = given?.geckoIds[0] ?? (browser === 'firefox' ? host.caller : undefined)
@@ -80,12 +91,18 @@ export async function callCommand(argv: string[], io: Io): Promise<number> {
     if (typeof fn !== 'function')
       throw new UsageError(`${method} is not a method path like "ping" or "fs.read".`)
     const value: unknown = await (fn as (...a: unknown[]) => unknown)(...args)
+    const show = v.json ? toJson : format
     if (isAsyncIterable(value)) {
-      for await (const item of value) io.out(`${format(item)}\n`)
-    } else io.out(`${format(value)}\n`)
+      for await (const item of value) io.out(`${show(item)}\n`)
+    } else io.out(`${show(value)}\n`)
     return 0
   } catch (e) {
     if (e instanceof UsageError) throw e
+    if (e instanceof RpcError && v.json) {
+      const data = e.data === undefined ? {} : { data: JSON.parse(toJson(e.data)) as unknown }
+      io.out(`${JSON.stringify({ code: e.code, name: e.name, message: e.message, ...data })}\n`)
+      return 1
+    }
     if (e instanceof RpcError) {
       const name = e.name !== 'RpcError' && e.name !== 'Error' ? `${e.name}: ` : ''
       io.err(`nmrpc call ${method}: ${name}${e.message} [${e.code}]\n`)
@@ -96,6 +113,28 @@ export async function callCommand(argv: string[], io: Io): Promise<number> {
     clearTimeout(helloTimer)
     client.close()
   }
+}
+
+/**
+ * Strict JSON for --json, whatever the codec brought back: Dates as ISO strings (their toJSON), BigInts as
+ * decimal strings, Maps as objects (or entry lists when a key is not a string), Sets and typed arrays as
+ * arrays, undefined as null, so a script can always parse the line.
+ */
+function toJson(v: unknown): string {
+  return (
+    JSON.stringify(v, (_k, x: unknown) => {
+      if (typeof x === 'bigint') return x.toString()
+      if (x instanceof Map) {
+        const entries = [...x.entries()]
+        return entries.every(([k]) => typeof k === 'string') ? Object.fromEntries(entries) : entries
+      }
+      if (x instanceof Set) return [...x]
+      if (ArrayBuffer.isView(x)) return [...new Uint8Array(x.buffer, x.byteOffset, x.byteLength)]
+      if (x instanceof ArrayBuffer) return [...new Uint8Array(x)]
+      if (x instanceof RegExp) return x.toString()
+      return x === undefined ? null : x
+    }) ?? 'null'
+  )
 }
 
 function isAsyncIterable(v: unknown): v is AsyncIterable<unknown> {

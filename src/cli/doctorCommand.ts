@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { type DoctorReport, doctor, type Finding } from '../node/install/doctor.js'
 import { UsageError } from '../node/install/errors.js'
@@ -17,6 +17,8 @@ export async function doctorCommand(argv: string[], io: Io): Promise<number> {
     'extension-id': { type: 'string', multiple: true },
     browser: { type: 'string', multiple: true },
     'user-data-dir': { type: 'string' },
+    dir: { type: 'string' },
+    'browser-path': { type: 'string' },
     'no-start': { type: 'boolean' },
     timeout: { type: 'string' },
     json: { type: 'boolean' },
@@ -25,16 +27,20 @@ export async function doctorCommand(argv: string[], io: Io): Promise<number> {
     io.out(HELP.doctor)
     return 0
   }
-  const timeoutMs = v.timeout === undefined ? 5000 : Number(v.timeout)
+  const timeoutMs = v.timeout === undefined ? 30_000 : Number(v.timeout)
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
     throw new UsageError(
-      `--timeout ${JSON.stringify(v.timeout)} is not a number of milliseconds, e.g. --timeout 5000.`,
+      `--timeout ${JSON.stringify(v.timeout)} is not a number of milliseconds, e.g. --timeout 60000.`,
     )
   }
   // Without --name: every host nmrpc install has a receipt for, for this user and system-wide.
-  const names = v.name !== undefined ? [v.name] : installedHostNames()
+  const names = v.name !== undefined ? [v.name] : installedHostNames(v.dir)
   if (names.length === 0) {
-    throw new UsageError('No --name given and no host installed by nmrpc was found. See: nmrpc doctor --help')
+    // The command was right; there is just nothing to check (exit status 1, not a usage mistake).
+    throw new Error(
+      'No --name given and no host installed by nmrpc was found (no receipt in the nmrpc folders). ' +
+        'Name one with --name, or pass the --dir it was installed with.',
+    )
   }
   const reports = []
   for (const name of names) {
@@ -46,6 +52,10 @@ export async function doctorCommand(argv: string[], io: Io): Promise<number> {
         userDataDir: v['user-data-dir'],
         startHost: !v['no-start'],
         timeoutMs,
+        ...(v.dir === undefined ? {} : { dir: v.dir }),
+        ...(v['browser-path'] === undefined ? {} : { browserPath: v['browser-path'] }),
+        // stderr, so that --json output stays one document and a quick host prints nothing extra.
+        onProgress: (m) => io.err(`nmrpc doctor: ${m}\n`),
       }),
     )
   }
@@ -58,9 +68,17 @@ export async function doctorCommand(argv: string[], io: Io): Promise<number> {
   return ok ? 0 : 1
 }
 
-function installedHostNames(): string[] {
+function installedHostNames(dir: string | undefined): string[] {
   const env = currentInstallEnv()
   const names = new Set<string>()
+  if (dir !== undefined) {
+    try {
+      const r: unknown = JSON.parse(readFileSync(path.join(dir, RECEIPT_FILE), 'utf8'))
+      const name = typeof r === 'object' && r !== null ? (r as { name?: unknown }).name : undefined
+      if (typeof name === 'string') names.add(name)
+    } catch {}
+    return [...names]
+  }
   for (const scope of ['user', 'system'] as const) {
     const base = path.dirname(hostDirFor('x', scope, env))
     let entries: string[] = []

@@ -29,12 +29,16 @@ Options:
                           librewolf waterfox thunderbird tor-browser
   --scope user|system     for this user (default) or all users (needs root / Administrator)
   --user-data-dir DIR     for a Chromium started with --user-data-dir DIR (manifest in DIR/NativeMessagingHosts)
-  --node PATH             node binary the launcher runs (default: the node running this command)
+  --node PATH             node binary the launcher runs (default: the node running this command);
+                          a bare name such as "node" is looked up on PATH, and the launcher names what was found
   --node-arg ARG          argument for node before the host file, repeatable (e.g. --node-arg=--import=tsx)
   --dir DIR               where the launcher and receipt go (default: a per-user or system nmrpc folder)
   --description TEXT      manifest description
   --dry-run               print what would be written, write nothing
+  --force                 install even if --host does not exist yet or --node is not executable
   --json                  print the result as JSON
+
+Exit status: 0 installed, 1 refused or failed (a missing --host, a --node that cannot run), 2 a usage mistake.
 
 Examples:
   nmrpc install --name com.acme.app --host "$PWD/dist/host.js" --extension-id knldjmfmopnpolahpmmgbagdohdnhkik
@@ -45,7 +49,8 @@ Examples:
   uninstall: `Usage: nmrpc uninstall --name <host.name> [--scope user|system] [--dir DIR] [--dry-run] [--json]
 
 Removes the launcher, manifests and registry keys that install wrote for this host (as listed in its
-receipt), and the folders it created if they are empty. A manifest changed since is kept.
+receipt), and the folders it created if they are empty, nmrpc's own data folder with its last host.
+A manifest changed since is kept. Exit status 1 when nothing of that name is installed there.
 
 Examples:
   nmrpc uninstall --name com.acme.app
@@ -53,17 +58,26 @@ Examples:
 `,
   doctor: `Usage: nmrpc doctor [--name <host.name>] [--extension-id ID]... [--browser ID]... [options]
 
-For each browser, finds the manifest it would read (in its own search order), checks it, then starts the
-host exactly as the browser would and exchanges the nmrpc hello. Every problem comes with a fix.
-Exit status: 0 when no problem was found, 1 otherwise, 2 for a usage mistake.
+For each browser, finds the manifest it would read (in its own search order), checks it and the #! line of
+the file it points at, then starts the host as the browser would (its argv, and the PATH a browser started
+from the desktop gets) and exchanges the nmrpc hello. A browser that finds nothing is told where a manifest
+is instead. Every problem comes with a fix and the words the browser gives the extension.
+Without --browser: every installed browser and every one an install targeted; each must find the host if a
+manifest of its family (Chromium or Firefox) exists anywhere.
+Exit status: 0 when no problem was found (warnings such as a slow start do not count), 1 otherwise,
+2 for a usage mistake.
 
 Options:
   --name NAME             host name to check (default: every host nmrpc install registered)
   --extension-id ID       extension that must be allowed (repeatable); also used as the caller
   --browser ID            browsers to check (default: installed ones; see nmrpc install --help)
-  --user-data-dir DIR     also check a Chromium profile started with --user-data-dir DIR
+  --user-data-dir DIR     check a Chromium profile started with --user-data-dir DIR (installs into a
+                          profile are found from their receipt without it)
+  --dir DIR               the --dir the host was installed with (where its receipt is)
+  --browser-path PATH     the PATH your browser starts hosts with (default: a desktop session's,
+                          /usr/local/bin:/usr/bin:/bin on Linux, /usr/bin:/bin:/usr/sbin:/sbin on macOS)
   --no-start              check manifests only; do not start the host
-  --timeout MS            how long the host may take to answer (default 5000)
+  --timeout MS            how long to wait for the host's hello (default 30000; browsers wait longer)
   --json                  print the report as JSON
 
 Examples:
@@ -74,7 +88,7 @@ Examples:
   call: `Usage: nmrpc call <host> <method.path> [json args...] [options]
 
 Starts the host as a browser would, calls one method and prints the result as JSON (a stream prints one
-item per line). Errors go to stderr with exit status 1.
+item per line). Errors go to stderr with exit status 1 (also for a host name no browser has).
 
 <host> is one of:
   a registered host name   com.acme.app (its manifest is looked up like the browsers do)
@@ -84,10 +98,13 @@ item per line). Errors go to stderr with exit status 1.
 Each argument is JSON: numbers, true, null, "quoted strings" (quote them for the shell too), objects.
 
 Options:
-  --browser chromium|firefox   which browser's argv to imitate (default: from the manifest, else chromium)
+  --browser chromium|firefox   which browser to imitate: its manifest (for a host name) and its argv
+                               (default: from the manifest, else chromium)
   --extension-id ID            the caller (origin or add-on id) the host sees
   --timeout MS                 call timeout (default 30000)
   --verbose                    show the host's stderr as it runs (failures quote its end anyway)
+  --json                       print strict JSON: the result (one line per stream item), or the error
+                               as {"code","name","message","data"} on stdout, exit status 1
 
 Examples:
   nmrpc call com.acme.app ping

@@ -18,6 +18,7 @@ export async function installCommand(argv: string[], io: Io): Promise<number> {
     dir: { type: 'string' },
     description: { type: 'string' },
     'dry-run': { type: 'boolean' },
+    force: { type: 'boolean' },
     json: { type: 'boolean' },
   })
   if (v.help) {
@@ -36,6 +37,7 @@ export async function installCommand(argv: string[], io: Io): Promise<number> {
     dir: v.dir,
     description: v.description,
     dryRun: v['dry-run'] ?? false,
+    force: v.force ?? false,
   })
   if (v.json) {
     io.out(`${JSON.stringify(r, null, 2)}\n`)
@@ -64,7 +66,8 @@ export async function installCommand(argv: string[], io: Io): Promise<number> {
   for (const s of r.skipped) lines.push(`  skipped   ${s.browser}: ${s.reason}`)
   // doctor only looks in a custom profile when told to, so the hint must carry the same --user-data-dir.
   const profile = v['user-data-dir'] ? ` --user-data-dir ${JSON.stringify(v['user-data-dir'])}` : ''
-  if (!r.dryRun) lines.push(`Check it with: nmrpc doctor --name ${r.name}${profile}`)
+  const dir = v.dir ? ` --dir ${JSON.stringify(v.dir)}` : ''
+  if (!r.dryRun) lines.push(`Check it with: nmrpc doctor --name ${r.name}${profile}${dir}`)
   io.out(`${lines.join('\n')}\n`)
   return 0
 }

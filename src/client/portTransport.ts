@@ -18,11 +18,15 @@ export function describeDisconnect(
   let fix = `run \`${doctor}\` to check the host`
   if (/not found|no such native application/i.test(said)) {
     code = 'HOST_NOT_FOUND'
+    // Browsers use these same words for every manifest they cannot use, so list what they really mean.
     fix =
-      `the browser found no usable native messaging host "${host}": register it ` +
-      `(\`nmrpc install --name ${host} --host <path> --extension-id <id>\`), check that the manifest's "name" ` +
-      `matches and its "path" exists (Chromium says "not found" for a missing path too); Firefox also says this ` +
-      `when "allowed_extensions" does not list this extension`
+      `the browser found no usable manifest for "${host}". Browsers say this when: there is no manifest where ` +
+      `this browser looks (register it with \`nmrpc install --name ${host} --host <path> --extension-id <id>\`; ` +
+      `one in another browser's folder, say Google Chrome's while running Chromium, or the usual folder while ` +
+      `running with --user-data-dir, does not count); the manifest is not valid JSON; its ` +
+      `"name" is not "${host}"; its "path" is relative or missing; an "allowed_origins" entry lacks its ` +
+      `trailing slash (chrome-extension://<id>/); in Firefox, "allowed_extensions" does not list this ` +
+      `extension. Run \`${doctor}\` to see which one`
   } else if (/forbidden|not allowed|access .* denied/i.test(said)) {
     code = 'FORBIDDEN'
     fix = `add this extension to "allowed_origins" (Chromium) or "allowed_extensions" (Firefox) in the manifest of "${host}"`

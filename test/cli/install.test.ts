@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { InstallRefused } from '../../src/node/install/errors.js'
 import { install } from '../../src/node/install/install.js'
 import { launcherScript } from '../../src/node/install/launcher.js'
 import { parseExtensionIds, validateHostName } from '../../src/node/install/names.js'
@@ -242,6 +243,7 @@ describe('install and uninstall on this machine (temp HOME)', () => {
     const home = tempHome()
     const env = linuxEnv(home, ['chromium', 'firefox-esr'])
     const host = path.join(home, 'host.js')
+    writeFileSync(host, '')
     const r = await install({ name: 'com.acme.app', host, extensionIds: [CHROME_ID], env })
     expect(r.skipped).toEqual([{ browser: 'firefox', reason: 'no Firefox extension id given' }])
     expect(r.actions.map((a) => [a.kind === 'file' ? path.relative(home, a.path) : '', a.status])).toEqual([
@@ -271,6 +273,7 @@ describe('install and uninstall on this machine (temp HOME)', () => {
       extensionIds: [GECKO_ID],
       env: linuxEnv(home, ['firefox']),
       dryRun: true,
+      force: true,
     })
     expect(r.actions.map((a) => a.status)).toEqual(['planned', 'planned'])
     expect(listTree(home)).toEqual([])
@@ -285,16 +288,26 @@ describe('install and uninstall on this machine (temp HOME)', () => {
       extensionIds: [CHROME_ID],
       userDataDir: profile,
       env: linuxEnv(home),
+      force: true,
     })
     expect(r.browsers).toEqual(['user-data-dir'])
     expect(existsSync(path.join(profile, 'NativeMessagingHosts', 'com.acme.app.json'))).toBe(true)
+    // Recorded, so that doctor without --user-data-dir (or without --name) finds this profile install.
+    const receipt = JSON.parse(readFileSync(path.join(r.hostDir, 'receipt.json'), 'utf8'))
+    expect([receipt.browsers, receipt.userDataDirs]).toEqual([['user-data-dir'], [profile]])
   })
 
   it('uninstall removes exactly what install wrote, folders it created included, and keeps what others changed', async () => {
     const home = tempHome()
     writeFileSync(path.join(home, 'mine.txt'), 'not nmrpc')
     const env = linuxEnv(home, ['chromium', 'firefox'])
-    await install({ name: 'com.acme.app', host: '/h.js', extensionIds: [CHROME_ID, GECKO_ID], env })
+    await install({
+      name: 'com.acme.app',
+      host: '/h.js',
+      extensionIds: [CHROME_ID, GECKO_ID],
+      env,
+      force: true,
+    })
     const ff = path.join(home, '.mozilla/native-messaging-hosts/com.acme.app.json')
     writeFileSync(ff, '{"edited": true}')
     const r = await uninstall({ name: 'com.acme.app', env })
@@ -316,6 +329,70 @@ describe('install and uninstall on this machine (temp HOME)', () => {
     await expect(uninstall({ name: 'com.acme.app', env })).rejects.toThrow(
       /Nothing to uninstall: no receipt at/,
     )
+  })
+
+  it('refuses a host file that does not exist and a node that cannot run, unless forced', async () => {
+    const home = tempHome()
+    const env = linuxEnv(home, ['chromium'])
+    const host = path.join(home, 'dist', 'host.js')
+    const base = { name: 'com.acme.app', host, extensionIds: [CHROME_ID], env }
+    await expect(install(base)).rejects.toThrow(
+      `Host ${host} does not exist, so every browser would fail to start it. Build the host first or fix --host; pass --force to install anyway (say, before the first build).`,
+    )
+    await expect(install(base)).rejects.toBeInstanceOf(InstallRefused)
+    expect(listTree(home)).toEqual([])
+    execFileSync('mkdir', ['-p', path.dirname(host)])
+    writeFileSync(host, '')
+    const notNode = path.join(home, 'node.txt')
+    writeFileSync(notNode, '', { mode: 0o644 })
+    await expect(install({ ...base, node: notNode })).rejects.toThrow(
+      `Node ${notNode} is not an executable file, so the launcher could not start the host.`,
+    )
+    await expect(install({ ...base, node: path.join(home, 'dist') })).rejects.toThrow(
+      /is not an executable file/,
+    )
+    const forced = await install({ ...base, node: notNode, force: true })
+    expect(forced.actions.map((a) => a.status)).toEqual(['written', 'written'])
+  })
+
+  it('--node node means the node on PATH, never a file named node in the current folder', async () => {
+    const home = tempHome()
+    const bin = path.join(home, 'bin')
+    execFileSync('mkdir', ['-p', bin])
+    writeFileSync(path.join(bin, 'node'), '#!/bin/sh\n', { mode: 0o755 })
+    const host = path.join(home, 'host.js')
+    writeFileSync(host, '')
+    const env = linuxEnv(home, ['chromium'])
+    const r = await install({ name: 'com.acme.app', host, extensionIds: [CHROME_ID], env, node: 'node' })
+    const launcher = r.actions.find((a) => a.kind === 'file' && a.role === 'launcher')
+    expect(launcher?.kind === 'file' && launcher.content).toContain(
+      `exec '${path.join(bin, 'node')}' '${host}'`,
+    )
+    await expect(
+      install({
+        name: 'com.acme.app',
+        host,
+        extensionIds: [CHROME_ID],
+        env: { ...env, env: { PATH: home } },
+        node: 'node',
+      }),
+    ).rejects.toThrow(`--node "node" is not on PATH (${home}).`)
+  })
+
+  it('uninstall of the last host removes the nmrpc data folder, whichever install created it', async () => {
+    const home = tempHome()
+    const env = linuxEnv(home, ['chromium'])
+    const host = path.join(home, 'host.js')
+    writeFileSync(host, '')
+    for (const name of ['com.acme.one', 'com.acme.two'])
+      await install({ name, host, extensionIds: [CHROME_ID], env })
+    await uninstall({ name: 'com.acme.one', env })
+    expect(existsSync(path.join(home, '.local/share/nmrpc/com.acme.two'))).toBe(true)
+    const r = await uninstall({ name: 'com.acme.two', env })
+    expect(existsSync(path.join(home, '.local/share/nmrpc'))).toBe(false)
+    expect(
+      r.entries.filter((e) => e.kind === 'dir').map((e) => [path.relative(home, e.path), e.status]),
+    ).toContainEqual(['.local/share/nmrpc', 'removed'])
   })
 
   it('runs the host through the sh launcher in its own folder with the browser arguments, quotes and spaces in paths too', () => {

@@ -2,6 +2,8 @@
  * Programmatic install, uninstall and diagnosis of nmrpc native hosts: what the `nmrpc` CLI runs.
  * Re-exported from `nmrpc/node`.
  */
+
+export { browserEnv, DESKTOP_PATH } from './browserEnv.js'
 export {
   BROWSERS,
   type BrowserSpec,
@@ -17,7 +19,7 @@ export {
   doctor,
   type Finding,
 } from './doctor.js'
-export { UsageError } from './errors.js'
+export { InstallRefused, UsageError } from './errors.js'
 export { type ActionStatus, type InstallResult, install } from './install.js'
 export { launcherScript } from './launcher.js'
 export {

@@ -1,10 +1,11 @@
-import { mkdir, readFile } from 'node:fs/promises'
+import { mkdir, readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { atomicWrite } from './atomicWrite.js'
-import { UsageError } from './errors.js'
+import { findOnPath, isExecutableFile } from './browserEnv.js'
+import { InstallRefused, UsageError } from './errors.js'
 import { type InstallOptions, type InstallPlan, type PlannedAction, planInstall } from './plan.js'
-import { currentInstallEnv } from './platform.js'
-import { type ReceiptEntry, recordEntries, sha256 } from './receipt.js'
+import { currentInstallEnv, type InstallEnv } from './platform.js'
+import { type ReceiptEntry, type ReceiptTargets, recordEntries, sha256 } from './receipt.js'
 import { parseRegQueryDefault, regQuery, runReg } from './registry.js'
 
 /** What happened to one planned action: `planned` in a dry run, else `written` or `unchanged`. */
@@ -29,7 +30,11 @@ export interface InstallResult extends InstallPlan {
  */
 export async function install(options: InstallOptions): Promise<InstallResult> {
   const ienv = options.env ?? currentInstallEnv()
-  const plan = planInstall({ ...options, env: ienv })
+  // Files can be checked only on the machine they are on: a plan for another OS is just a plan.
+  const here = ienv.platform === currentInstallEnv().platform
+  const node = here ? await resolveNode(options.node, ienv) : options.node
+  const plan = planInstall({ ...options, env: ienv, ...(node === undefined ? {} : { node }) })
+  if (here && !options.force) await refuseMissingFiles(options.host, node ?? process.execPath)
   if (options.dryRun) {
     return { ...plan, dryRun: true, actions: plan.actions.map((a) => ({ ...a, status: 'planned' as const })) }
   }
@@ -71,6 +76,43 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
       receipt.push({ kind: 'registry', value: a.value, data: a.data })
     }
   }
-  await recordEntries(plan.hostDir, plan.platform, plan.name, receipt)
+  const targets: ReceiptTargets = { browsers: plan.browsers }
+  if (options.userDataDir !== undefined) targets.userDataDir = options.userDataDir
+  await recordEntries(plan.hostDir, plan.platform, plan.name, receipt, targets)
   return { ...plan, dryRun: false, actions: done }
+}
+
+/**
+ * `--node node` means the node on PATH, as a shell would run it, not a file "node" in the current folder;
+ * the launcher then names the file found, so the browser's PATH does not matter. A path is left as given.
+ */
+async function resolveNode(node: string | undefined, ienv: InstallEnv): Promise<string | undefined> {
+  if (node === undefined || /[\\/]/.test(node)) return node
+  const pathList = ienv.env.PATH ?? ienv.env.Path ?? ''
+  const candidates = ienv.platform === 'win32' && !/\.exe$/i.test(node) ? [`${node}.exe`, node] : [node]
+  for (const c of candidates) {
+    const found = await findOnPath(c, pathList, ienv.platform)
+    if (found) return found
+  }
+  throw new InstallRefused(
+    `--node ${JSON.stringify(node)} is not on PATH (${pathList || 'empty'}). Give the absolute path of a node ` +
+      'binary, e.g. --node "$(command -v node)", or leave --node out to use the node running nmrpc.',
+  )
+}
+
+/** A launcher for a host file that is not there, or a node that cannot run, fails in every browser. */
+async function refuseMissingFiles(host: string, node: string): Promise<void> {
+  const h = await stat(host).catch(() => undefined)
+  if (!h?.isFile()) {
+    throw new InstallRefused(
+      `Host ${host} ${h ? 'is not a file' : 'does not exist'}, so every browser would fail to start it. ` +
+        'Build the host first or fix --host; pass --force to install anyway (say, before the first build).',
+    )
+  }
+  if (!(await isExecutableFile(node))) {
+    throw new InstallRefused(
+      `Node ${node} is not an executable file, so the launcher could not start the host. Point --node at a ` +
+        'node binary (e.g. --node "$(command -v node)"); pass --force to install anyway.',
+    )
+  }
 }

@@ -40,7 +40,11 @@ export interface InstallOptions {
    * `DIR/NativeMessagingHosts`, which such a browser reads instead of the usual user folder.
    */
   userDataDir?: string
-  /** @default process.execPath (the node running the install) */
+  /**
+   * The node binary the launcher runs: a path, or a bare name such as `node`, looked up on PATH like a shell
+   * does (never in the current folder).
+   * @default process.execPath (the node running the install)
+   */
   node?: string
   /** Arguments for node before the host file, e.g. `['--import', 'tsx']` to run a TypeScript host. */
   nodeArgs?: readonly string[]
@@ -59,6 +63,11 @@ export interface InstallOptions {
   dir?: string
   /** Plan and report, write nothing. */
   dryRun?: boolean
+  /**
+   * Install even when the host file does not exist yet or `node` is not executable (both are refused
+   * otherwise, with an `InstallRefused` error).
+   */
+  force?: boolean
   /** The machine to install on. @default currentInstallEnv() */
   env?: InstallEnv
   /** Used only to suggest an absolute path in errors. @default process.cwd() */

@@ -7,9 +7,11 @@ import { PROTOCOL_VERSION } from '../../shared/protocol.js'
 export interface ProbeTarget {
   command: string
   args: string[]
-  /** @default 5000 */
+  /** How long the host may take to send its first frame; browsers wait without a limit. @default 30000 */
   timeoutMs?: number
   env?: NodeJS.ProcessEnv
+  /** Called while the host has not answered yet: after 2 s, then every 5 s, with the time waited so far. */
+  onWait?: (elapsedMs: number) => void
 }
 
 /** What happened when the host was started and greeted. */
@@ -26,7 +28,13 @@ export type ProbeOutcome =
   /** The host answered with a well-formed frame that is not an nmrpc hello. */
   | { kind: 'not-nmrpc'; ms: number; message: unknown; stderr: string }
   /** Bytes on stdout that are not a frame (a log line, a banner...). */
-  | { kind: 'stray-stdout'; bytes: string; stderr: string }
+  | {
+      kind: 'stray-stdout'
+      bytes: string
+      /** The first 4 bytes read as a frame length, as a browser reads them. */
+      length: number
+      stderr: string
+    }
   /** The host ended before answering. */
   | { kind: 'exited'; code: number | null; signal: string | null; stderr: string }
   /** The host could not be started at all. */
@@ -59,7 +67,7 @@ export function frame(message: unknown): Buffer {
  * if (out.kind === 'hello') console.log(`answered in ${out.ms} ms`)
  */
 export function probeHost(t: ProbeTarget): Promise<ProbeOutcome> {
-  const timeoutMs = t.timeoutMs ?? 5000
+  const timeoutMs = t.timeoutMs ?? 30_000
   const started = performance.now()
   const isCmd = process.platform === 'win32' && /\.(cmd|bat)$/i.test(t.command)
   return new Promise((resolve) => {
@@ -80,10 +88,12 @@ export function probeHost(t: ProbeTarget): Promise<ProbeOutcome> {
     let out = Buffer.alloc(0)
     let stderr = ''
     let settled = false
+    let waitTimer: NodeJS.Timeout | undefined
     const finish = (o: ProbeOutcome, waitExit = false) => {
       if (settled) return
       settled = true
       clearTimeout(timer)
+      clearTimeout(waitTimer)
       if (!waitExit) {
         child.kill('SIGKILL')
         resolve(o)
@@ -104,6 +114,15 @@ export function probeHost(t: ProbeTarget): Promise<ProbeOutcome> {
       () => finish({ kind: 'timeout', ms: Math.round(performance.now() - started), stderr: tail(stderr) }),
       timeoutMs,
     )
+    // A slow host is not a silent one: say that we are still waiting, so nobody gives up at 5 s.
+    const tick = (after: number) => {
+      waitTimer = setTimeout(() => {
+        t.onWait?.(Math.round(performance.now() - started))
+        tick(5000)
+      }, after)
+      waitTimer.unref()
+    }
+    if (t.onWait) tick(2000)
     child.on('error', (err) => finish({ kind: 'spawn-error', message: err.message }))
     child.stderr?.on('data', (d: Buffer) => {
       stderr += d.toString('utf8')
@@ -115,13 +134,13 @@ export function probeHost(t: ProbeTarget): Promise<ProbeOutcome> {
       if (out.length < 4) return
       const len = LE ? out.readUInt32LE(0) : out.readUInt32BE(0)
       if (len > MAX_FRAME)
-        return finish({ kind: 'stray-stdout', bytes: printable(out), stderr: tail(stderr) })
+        return finish({ kind: 'stray-stdout', bytes: printable(out), length: len, stderr: tail(stderr) })
       if (out.length < 4 + len) return
       let message: unknown
       try {
         message = JSON.parse(out.subarray(4, 4 + len).toString('utf8'))
       } catch {
-        return finish({ kind: 'stray-stdout', bytes: printable(out), stderr: tail(stderr) })
+        return finish({ kind: 'stray-stdout', bytes: printable(out), length: len, stderr: tail(stderr) })
       }
       const ms = Math.round(performance.now() - started)
       if (isHello(message)) {
@@ -140,7 +159,10 @@ export function probeHost(t: ProbeTarget): Promise<ProbeOutcome> {
       // Let stdout's last chunk land first: a host may print and exit in one go.
       setImmediate(() => {
         // Bytes that never became a whole frame before the host died: not framed output.
-        if (out.length > 0) finish({ kind: 'stray-stdout', bytes: printable(out), stderr: tail(stderr) })
+        if (out.length > 0) {
+          const length = out.length < 4 ? out.length : LE ? out.readUInt32LE(0) : out.readUInt32BE(0)
+          finish({ kind: 'stray-stdout', bytes: printable(out), length, stderr: tail(stderr) })
+        }
         finish({ kind: 'exited', code, signal, stderr: tail(stderr) })
       })
     })

@@ -17,6 +17,16 @@ export interface Receipt {
   nmrpc: 1
   name: string
   entries: ReceiptEntry[]
+  /** The browsers installs targeted (ids; `user-data-dir` for a bare profile install), so doctor checks them. */
+  browsers?: string[]
+  /** The `--user-data-dir` profiles installs wrote to, so doctor finds those manifests without being told. */
+  userDataDirs?: string[]
+}
+
+/** What an install was for, kept in the receipt besides what it wrote. */
+export interface ReceiptTargets {
+  browsers?: readonly string[]
+  userDataDir?: string
 }
 
 export const RECEIPT_FILE = 'receipt.json'
@@ -50,12 +60,16 @@ function entryKey(e: ReceiptEntry): string {
     : `reg:${e.value.hive}\\${e.value.key}:${e.value.view}`
 }
 
-/** Adds `entries` to the receipt in `hostDir` (replacing entries for the same file or key). */
+/**
+ * Adds `entries` to the receipt in `hostDir` (replacing entries for the same file or key), and the browsers and
+ * profile the install was for (added to those of earlier installs).
+ */
 export async function recordEntries(
   hostDir: string,
   platform: Platform,
   name: string,
   entries: ReceiptEntry[],
+  targets: ReceiptTargets = {},
 ): Promise<void> {
   const old = (await readReceipt(hostDir, platform)) ?? { nmrpc: 1, name, entries: [] }
   const merged = new Map(old.entries.map((e) => [entryKey(e), e]))
@@ -65,5 +79,15 @@ export async function recordEntries(
     else if (!merged.has(entryKey(e))) merged.set(entryKey(e), e)
   }
   const receipt: Receipt = { nmrpc: 1, name, entries: [...merged.values()] }
+  const browsers = union(old.browsers, targets.browsers)
+  if (browsers.length > 0) receipt.browsers = browsers
+  const dirs = union(old.userDataDirs, targets.userDataDir === undefined ? [] : [targets.userDataDir])
+  if (dirs.length > 0) receipt.userDataDirs = dirs
   await atomicWrite(receiptPath(hostDir, platform), `${JSON.stringify(receipt, null, 2)}\n`, 0o644)
+}
+
+function union(a: readonly unknown[] | undefined, b: readonly string[] | undefined): string[] {
+  const out = new Set<string>()
+  for (const x of [...(a ?? []), ...(b ?? [])]) if (typeof x === 'string') out.add(x)
+  return [...out]
 }

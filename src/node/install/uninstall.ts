@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs'
 import { readFile, rm, rmdir } from 'node:fs/promises'
-import { UsageError } from './errors.js'
 import { validateHostName } from './names.js'
 import { hostDirFor } from './plan.js'
-import { currentInstallEnv, type InstallEnv, type Platform, type Scope } from './platform.js'
+import { currentInstallEnv, type InstallEnv, type Platform, pathFor, type Scope } from './platform.js'
 import { RECEIPT_FILE, type ReceiptEntry, readReceipt, receiptPath, sha256 } from './receipt.js'
 import { regDelete, runReg } from './registry.js'
 
@@ -43,7 +42,8 @@ export async function uninstall(o: UninstallOptions): Promise<UninstallResult> {
   const hostDir = hostDirFor(o.name, o.scope ?? 'user', ienv, o.dir)
   const receipt = await readReceipt(hostDir, ienv.platform)
   if (!receipt) {
-    throw new UsageError(
+    // Not a usage mistake: the command was right, there is just nothing of nmrpc's there (exit status 1).
+    throw new Error(
       `Nothing to uninstall: no receipt at ${receiptPath(hostDir, ienv.platform)}. ` +
         'Was the host installed with another --scope or --dir?',
     )
@@ -76,6 +76,18 @@ export async function uninstall(o: UninstallOptions): Promise<UninstallResult> {
     // Only empty folders go, deepest first: anything left in one is not ours.
     await rmdir(hostDir).catch(() => {})
     for (const d of dirs.sort((a, b) => b.length - a.length)) await rmdir(d).catch(() => {})
+    // nmrpc's own data folder (~/.local/share/nmrpc ...) goes with its last host, whichever install created it.
+    if (o.dir === undefined) {
+      const base = pathFor(ienv.platform).dirname(hostDir)
+      if (
+        !dirs.includes(base) &&
+        (await rmdir(base).then(
+          () => true,
+          () => false,
+        ))
+      )
+        dirs.push(base)
+    }
   }
   for (const d of dirs)
     entries.push({ kind: 'dir', path: d, status: o.dryRun ? 'planned' : existsSync(d) ? 'kept' : 'removed' })
