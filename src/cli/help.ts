@@ -9,6 +9,7 @@ Commands:
   uninstall   remove exactly what install wrote
   doctor      check a host the way each browser will meet it, and start it
   call        start a host like a browser and call one of its methods
+  relay       what the browser starts for a running app (host.serve); see nmrpc install --app
 
 Run "nmrpc <command> --help" for a command's options and examples.
   --version   print the nmrpc version

@@ -6,6 +6,7 @@ import { callCommand } from './callCommand.js'
 import { doctorCommand } from './doctorCommand.js'
 import { HELP } from './help.js'
 import { installCommand } from './installCommand.js'
+import { relayCommand } from './relayCommand.js'
 import { uninstallCommand } from './uninstallCommand.js'
 
 const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
@@ -13,6 +14,7 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
   uninstall: uninstallCommand,
   doctor: doctorCommand,
   call: callCommand,
+  relay: relayCommand,
 }
 
 /**
