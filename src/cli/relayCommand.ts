@@ -5,6 +5,7 @@ import { UsageError } from '../node/install/errors.js'
 import { type AppEndpoint, appEndpoint, secureEndpointDir } from '../server/endpoint.js'
 import { encodeHandshake, RELAY_HANDSHAKE_VERSION } from '../server/relayHandshake.js'
 import { StdioTransport } from '../server/stdioTransport.js'
+import { RpcError } from '../shared/errors.js'
 import { BROWSER_INBOUND_LIMIT, DEFAULT_MAX_FRAME_IN } from '../shared/limits.js'
 import { resolveEndpointOptions } from '../shared/options.js'
 import { Session } from '../shared/session.js'
@@ -89,6 +90,14 @@ export async function relayCommand(argv: string[], io: Io): Promise<number> {
   }
   const ep = appEndpoint(args.name)
   const say = (line: string) => io.err(`nmrpc relay: ${line}\n`)
+  const code = await relay(args, ep, say)
+  // The browser's pipe would keep the process alive after either side is done: let it go.
+  process.stdin.destroy()
+  setTimeout(() => process.exit(code), 100).unref()
+  return code
+}
+
+async function relay(args: RelayArgs, ep: AppEndpoint, say: (line: string) => void): Promise<number> {
   let found = await reach(ep)
   if (typeof found === 'string' && args.launch) found = await launchAndWait(ep, args.launch, args.wait)
   if (typeof found === 'string') {
@@ -244,6 +253,7 @@ function answerNotRunning(message: string, say: (line: string) => void): Promise
     const leave = () => {
       if (done) return
       done = true
+      session.close(new RpcError('CLOSED', 'nmrpc relay: the app is not running'))
       void transport.flush().then(() => resolve(1))
     }
     const session = new Session(transport, {
@@ -258,7 +268,7 @@ function answerNotRunning(message: string, say: (line: string) => void): Promise
       context: (base) => base,
       onClose: leave,
       // Calls sent together arrive together: answer the whole batch, then go.
-      onRefused: () => void setTimeout(leave, 50),
+      onRefused: () => void setImmediate(leave),
     })
     session.refuseCalls(message, 'APP_NOT_RUNNING')
     session.start()

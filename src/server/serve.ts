@@ -1,5 +1,7 @@
-import { chmodSync, lstatSync, type Stats, unlinkSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { type BigIntStats, chmodSync, linkSync, lstatSync, renameSync, rmSync, unlinkSync } from 'node:fs'
 import { connect, createServer, type Server, type Socket } from 'node:net'
+import { basename, join } from 'node:path'
 import { RpcError } from '../shared/errors.js'
 import type { HandlerEntry } from '../shared/handlers.js'
 import { BROWSER_INBOUND_LIMIT, DEFAULT_CLOSE_GRACE, DEFAULT_MAX_FRAME_IN } from '../shared/limits.js'
@@ -123,7 +125,7 @@ export class AppServer {
   private readonly live = new Map<number, Served>()
   private readonly sockets = new Set<Socket>()
   private seq = 0
-  private owned: Stats | null = null
+  private owned: BigIntStats | null = null
   private closing: Promise<void> | null = null
   private readonly log: (line: string) => void
   private readonly grace: number
@@ -147,19 +149,19 @@ export class AppServer {
   /** Listens; resolves once connections are accepted. */
   async start(): Promise<void> {
     const ep = this.endpoint
-    if (ep.dir) secureEndpointDir(ep.dir)
     const server = createServer({ pauseOnConnect: true }, (socket) => this.accept(socket))
-    try {
-      await listen(server, ep.path)
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e
-      await this.reclaim()
-      await listen(server, ep.path)
-    }
-    if (ep.kind === 'unix') {
-      // The folder is 0700 already; 0600 on the socket too, so a looser folder later still keeps others out.
-      chmodSync(ep.path, 0o600)
-      this.owned = lstatSync(ep.path)
+    if (ep.kind === 'pipe') {
+      try {
+        await listen(server, ep.path)
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e
+        throw new Error(
+          `App "${this.o.name}" is already running: another process serves ${ep.path}. Stop it first` +
+            (this.o.takeover ? ' (takeover is not possible with Windows named pipes)' : ''),
+        )
+      }
+    } else {
+      await this.listenUnix(server, ep.path, ep.dir!)
     }
     server.on('error', (e) =>
       this.log(`nmrpc: app "${this.o.name}" endpoint ${ep.path} failed: ${e.message}`),
@@ -167,27 +169,52 @@ export class AppServer {
     this.server = server
   }
 
-  /** The endpoint is taken: by a live instance (refuse, or take over) or by a stale socket (replace). */
-  private async reclaim(): Promise<void> {
-    const ep = this.endpoint
-    const alive = await answers(ep.path)
-    if (ep.kind === 'pipe')
-      throw new Error(
-        `App "${this.o.name}" is already running: another process serves ${ep.path}. Stop it first` +
-          (this.o.takeover ? ' (takeover is not possible with Windows named pipes)' : ''),
-      )
-    const st = lstatSync(ep.path, { throwIfNoEntry: false })
-    if (st && !st.isSocket())
-      throw new Error(
-        `${ep.path} exists and is not a socket, so app "${this.o.name}" cannot listen there; remove that file`,
-      )
-    if (alive && !this.o.takeover)
-      throw new Error(
-        `App "${this.o.name}" is already running: another process serves ${ep.path}. Stop it first, or pass ` +
-          `serve({ name: '${this.o.name}', takeover: true }) to take new connections over from it`,
-      )
-    if (!alive) this.log(`nmrpc: replacing the stale socket ${ep.path} (its app is gone)`)
-    unlinkSync(ep.path)
+  /**
+   * Binds a private name in the 0700 folder, sets 0600, then puts the socket in place with link(2), which
+   * fails if something is there (a second instance loses cleanly), or rename(2) for a takeover (atomic).
+   * Binding the private name also matters because Node unlinks a Unix server's path when it closes: an
+   * instance that was taken over then removes only its private name, never the new instance's socket.
+   */
+  private async listenUnix(server: Server, path: string, dir: string): Promise<void> {
+    secureEndpointDir(dir)
+    const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}`)
+    await listen(server, temp)
+    try {
+      chmodSync(temp, 0o600)
+      for (let attempt = 0; ; attempt++) {
+        const st = lstatSync(path, { throwIfNoEntry: false })
+        if (st && !st.isSocket())
+          throw new Error(
+            `${path} exists and is not a socket, so app "${this.o.name}" cannot listen there; remove that file`,
+          )
+        if (st && (await answers(path))) {
+          if (!this.o.takeover)
+            throw new Error(
+              `App "${this.o.name}" is already running: another process serves ${path}. Stop it first, or ` +
+                `pass serve({ name: '${this.o.name}', takeover: true }) to take new connections over from it`,
+            )
+          renameSync(temp, path)
+          break
+        }
+        if (st) {
+          this.log(`nmrpc: replacing the stale socket ${path} (its app is gone)`)
+          rmSync(path, { force: true })
+        }
+        try {
+          linkSync(temp, path)
+          rmSync(temp, { force: true })
+          break
+        } catch (e) {
+          // Another instance put its socket there between our look and our link: look again (once).
+          if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw e
+        }
+      }
+      this.owned = lstatSync(path, { bigint: true })
+    } catch (e) {
+      server.close()
+      rmSync(temp, { force: true })
+      throw e
+    }
   }
 
   private accept(socket: Socket): void {
@@ -307,8 +334,11 @@ export class AppServer {
   private removeSocketFile(): void {
     if (!this.owned) return
     // Only our own socket: after a takeover the path belongs to the new instance.
-    const now = lstatSync(this.endpoint.path, { throwIfNoEntry: false })
-    if (now && now.ino === this.owned.ino && now.dev === this.owned.dev) unlinkSync(this.endpoint.path)
+    // A new socket in the same place can get the same inode number at once (tmpfs), so compare ctime too.
+    const now = lstatSync(this.endpoint.path, { throwIfNoEntry: false, bigint: true })
+    const o = this.owned
+    if (now && now.ino === o.ino && now.dev === o.dev && now.ctimeNs === o.ctimeNs)
+      unlinkSync(this.endpoint.path)
     this.owned = null
   }
 }
