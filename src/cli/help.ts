@@ -35,6 +35,8 @@ Options:
   --description TEXT      manifest description
   --dry-run               print what would be written, write nothing
   --json                  print the result as JSON
+  --app                   app mode: register "nmrpc relay NAME" (this CLI) for an app that calls host.serve()
+  --launch COMMAND        with --app: shell command the relay runs to start the app when it is not running
 
 Examples:
   nmrpc install --name com.acme.app --host "$PWD/dist/host.js" --extension-id knldjmfmopnpolahpmmgbagdohdnhkik
