@@ -114,6 +114,17 @@ describe.each(['chromium', 'firefox'] as const)('an app served to %s through nmr
     )
   })
 
+  it('doctor knows app mode: the relay starts and the app answers at its endpoint', async () => {
+    const where =
+      browserName === 'chromium'
+        ? ['--user-data-dir', setup.userDataDir ?? '', '--browser', 'chromium']
+        : ['--browser', 'firefox']
+    const r = await run(['doctor', '--name', appName, '--extension-id', setup.extensionId, ...where], env)
+    expect(r.out).toContain(`App mode: the launcher runs "nmrpc relay ${appName}"`)
+    expect(r.out).toContain(`✓ The app is running: ${xdg}/nmrpc/${appName}.sock answers.`)
+    expect(r.out).toMatch(/✓ Host answered the hello in \d+ ms/)
+  })
+
   it('the app keeps running after the browser exits, and serves the next relay', async () => {
     await session.browser.close()
     expect(app.exitCode).toBe(null)

@@ -1,6 +1,7 @@
 import { constants, existsSync } from 'node:fs'
 import { access, readFile, stat } from 'node:fs/promises'
 import { PROTOCOL_VERSION } from '../../shared/protocol.js'
+import { appModeFindings } from './appDoctor.js'
 import { BROWSERS, type BrowserSpec, type Family, findBrowser } from './browsers.js'
 import { UsageError } from './errors.js'
 import {
@@ -236,6 +237,7 @@ async function checkBrowser(
   const hostPath = pp.isAbsolute(raw) ? raw : pp.resolve(pp.dirname(chosen.file), raw)
   const pathProblems = await checkHostPath(hostPath, ienv.platform)
   for (const f of pathProblems) add(f)
+  if (pathProblems.length === 0) for (const f of await appModeFindings(hostPath, o.name)) add(f)
   if (pathProblems.length > 0 || o.startHost === false) return report
   const args =
     spec.family === 'chromium'
