@@ -6,7 +6,7 @@
  *
  * Options:
  *   --only rtt,inflight,echo,stream,binary,during   workload groups (default: all)
- *   --contenders raw,nmrpc,birpc,vscode             contenders (default: all that are available)
+ *   --contenders raw,nmrpc,nmrpc-app,birpc,vscode   contenders (default: all that are available)
  *   --reps N                                        repetitions (default 5)
  *   --no-write                                      print only, leave RESULTS.md alone
  *   --profile                                       profile client and host (nmrpc unless --contenders) into bench/PROFILE.md
@@ -92,7 +92,7 @@ async function main(): Promise<void> {
   const built = installSnapshot(root, outDir)
   const notes: string[] = []
   const contenders = asked.filter((c) => {
-    if (c !== 'nmrpc' || built) return true
+    if ((c !== 'nmrpc' && c !== 'nmrpc-app') || built) return true
     notes.push('nmrpc was left out: dist/ has no client, server and node entries (run `npm run build`).')
     return false
   })

@@ -37,7 +37,7 @@ export const STREAM_WINDOW = 16
 export const STREAM_ACK_EVERY = 8
 
 /** Names of the contenders, in table order. */
-export const CONTENDERS = ['raw', 'nmrpc', 'birpc', 'vscode'] as const
+export const CONTENDERS = ['raw', 'nmrpc', 'nmrpc-app', 'birpc', 'vscode'] as const
 export type ContenderName = (typeof CONTENDERS)[number]
 
 /**
