@@ -35,7 +35,8 @@ export function encodeHandshake(h: RelayHandshake): Buffer {
 
 /** Checks a parsed handshake; returns it, or a sentence saying what is wrong. */
 export function parseHandshake(value: unknown): RelayHandshake | string {
-  if (typeof value !== 'object' || value === null) return 'the handshake is not a JSON object'
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return 'the handshake is not a JSON object'
   const v = value as Record<string, unknown>
   if (v.t !== 'relay') return `the first message is not a relay handshake (t is ${JSON.stringify(v.t)})`
   if (v.v !== RELAY_HANDSHAKE_VERSION)
