@@ -1,6 +1,7 @@
 // App mode over real processes: a long-running app (host.serve) and clients reaching it through real
 // `nmrpc relay` processes, started the way a browser starts a host.
 import { lstatSync } from 'node:fs'
+import { connect } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { APP_FIXTURE, APP_NAME, appWorld, origin } from './appHelpers.js'
 import { eventually, isAlive } from './helpers.js'
@@ -165,6 +166,28 @@ describe('one app per endpoint', () => {
     await eventually(() => first.child.exitCode !== null, 'the first app to exit')
     expect(lstatSync(world.endpoint).isSocket()).toBe(true)
     expect(await world.relayClient().client.call.pid()).toBe(second.child.pid)
+  })
+})
+
+describe('connections that are not relays', () => {
+  it('are dropped with a line in the log, and the app serves on', async () => {
+    world = appWorld()
+    const app = await world.startApp({ NMRPC_HANDSHAKE_TIMEOUT: '500' })
+    const garbage = connect(world.endpoint)
+    garbage.on('error', () => {})
+    garbage.write(Buffer.from([5, 0, 0, 0, 104, 101, 108, 108, 111]))
+    const silent = connect(world.endpoint)
+    silent.on('error', () => {})
+    await eventually(
+      () => app.stderr().includes('no relay handshake within 500 ms'),
+      'the silent one to be dropped',
+    )
+    expect(app.stderr()).toContain(
+      `app "${APP_NAME}" dropped a connection on ${world.endpoint}: the first message is not JSON`,
+    )
+    expect(await world.relayClient().client.call.ping()).toBe('pong')
+    garbage.destroy()
+    silent.destroy()
   })
 })
 
