@@ -40,6 +40,7 @@ describe('public exports of the built package', () => {
         "PROTOCOL_VERSION",
         "RPC_ERROR_CODES",
         "RpcError",
+        "appEndpoint",
         "defineHost",
         "jsonCodec",
         "parseLaunchContext",

@@ -12,6 +12,7 @@ import { LOAD, WORKLOAD_INFO, type WorkloadId } from './workloads'
 const LABELS: Record<ContenderName, string> = {
   raw: 'raw framing',
   nmrpc: 'nmrpc',
+  'nmrpc-app': 'nmrpc app (relay)',
   birpc: 'birpc',
   vscode: 'vscode-jsonrpc',
   orpc: 'oRPC',

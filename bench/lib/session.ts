@@ -37,7 +37,7 @@ export const STREAM_WINDOW = 16
 export const STREAM_ACK_EVERY = 8
 
 /** Names of the contenders, in table order. */
-export const CONTENDERS = ['raw', 'nmrpc', 'birpc', 'vscode', 'orpc', 'capnweb', 'trpc'] as const
+export const CONTENDERS = ['raw', 'nmrpc', 'nmrpc-app', 'birpc', 'vscode', 'orpc', 'capnweb', 'trpc'] as const
 export type ContenderName = (typeof CONTENDERS)[number]
 
 /**
@@ -83,6 +83,11 @@ export const CARRIAGE: Record<ContenderName, { stream: Carriage; binary: Carriag
   },
   nmrpc: {
     adapter: '`createClient` over `spawnHost` (its own Port over pipes), `defineHost(...).listen()`',
+    stream: { emulated: false, how: 'async generator, credit-based flow control' },
+    binary: { emulated: false, how: 'Uint8Array as binary parts of 48 KiB' },
+  },
+  'nmrpc-app': {
+    adapter: '`createClient` over `spawnHost` of `nmrpc relay`, to an app calling `defineHost(...).serve()`',
     stream: { emulated: false, how: 'async generator, credit-based flow control' },
     binary: { emulated: false, how: 'Uint8Array as binary parts of 48 KiB' },
   },

@@ -10,6 +10,7 @@ Commands:
   doctor      check a host the way each browser will meet it, and start it
   call        start a host like a browser and call one of its methods
   build       bundle a host into one file or a single executable that registers itself
+  relay       what the browser starts for a running app (host.serve); see nmrpc install --app
 
 Run "nmrpc <command> --help" for a command's options and examples.
   --version   print the nmrpc version
@@ -37,6 +38,8 @@ Options:
   --dry-run               print what would be written, write nothing
   --force                 install even if --host does not exist yet or --node is not executable
   --json                  print the result as JSON
+  --app                   app mode: register "nmrpc relay NAME" (this CLI) for an app that calls host.serve()
+  --launch COMMAND        with --app: shell command the relay runs to start the app when it is not running
 
 Exit status: 0 installed, 1 refused or failed (a missing --host, a --node that cannot run), 2 a usage mistake.
 

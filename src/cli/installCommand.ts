@@ -1,6 +1,8 @@
+import { UsageError } from '../node/install/errors.js'
 import { install } from '../node/install/install.js'
 import type { Scope } from '../node/install/platform.js'
 import { formatRegCommand } from '../node/install/registry.js'
+import { appInstallTarget } from './appInstall.js'
 import { type Io, list, parseCommandArgs, required } from './args.js'
 import { HELP } from './help.js'
 
@@ -20,14 +22,26 @@ export async function installCommand(argv: string[], io: Io): Promise<number> {
     'dry-run': { type: 'boolean' },
     force: { type: 'boolean' },
     json: { type: 'boolean' },
+    app: { type: 'boolean' },
+    launch: { type: 'string' },
   })
   if (v.help) {
     io.out(HELP.install)
     return 0
   }
+  const name = required('install', 'name', v.name)
+  if (v.launch !== undefined && !v.app)
+    throw new UsageError('--launch goes with --app. See: nmrpc install --help')
+  if (v.app && v.host !== undefined)
+    throw new UsageError(
+      '--app registers the nmrpc relay, so --host is not used; drop it. See: nmrpc install --help',
+    )
+  // App mode: the browser starts `nmrpc relay <name>`, which reaches the running app (see docs/CLI.md).
+  const app = v.app ? appInstallTarget(name, v.launch) : undefined
   const r = await install({
-    name: required('install', 'name', v.name),
-    host: required('install', 'host', v.host),
+    name,
+    host: app ? app.host : required('install', 'host', v.host),
+    hostArgs: app?.hostArgs,
     extensionIds: list(v['extension-id']),
     browsers: list(v.browser),
     scope: (v.scope ?? 'user') as Scope,

@@ -7,6 +7,7 @@ import { callCommand } from './callCommand.js'
 import { doctorCommand } from './doctorCommand.js'
 import { HELP } from './help.js'
 import { installCommand } from './installCommand.js'
+import { relayCommand } from './relayCommand.js'
 import { uninstallCommand } from './uninstallCommand.js'
 
 const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
@@ -15,6 +16,7 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
   doctor: doctorCommand,
   call: callCommand,
   build: buildCommand,
+  relay: relayCommand,
 }
 
 /**

@@ -9,6 +9,7 @@ import { type BaseContext, type CallOptions, Session } from '../shared/session.j
 import type { ApiCarrier, EventCarrier, EventMap, Remote } from '../shared/types.js'
 import { IMPL } from '../shared/version.js'
 import { type LaunchContext, parseLaunchContext } from './launchContext.js'
+import { type AppConnection, AppServer, type ServeOptions } from './serve.js'
 import { StdioTransport } from './stdioTransport.js'
 import { guardStdout } from './stdoutGuard.js'
 
@@ -18,6 +19,8 @@ export interface HostContext<PeerApi = unknown> extends BaseContext {
   caller: LaunchContext
   /** The extension's handlers (given to `createClient({ handlers })`), callable from here. */
   peer: Remote<PeerApi>
+  /** App mode (`host.serve()`): the browser connection this call came on; undefined under `listen()`. */
+  connection?: AppConnection
 }
 
 export interface HostOptions extends EndpointOptions {
@@ -87,6 +90,7 @@ export class NativeHost<Api extends object, Events extends EventMap = EventMap>
   private closing: Promise<void> | null = null
   private caller: LaunchContext = { browser: 'unknown', argv: [] }
   private readonly peerProxy: unknown
+  private app: AppServer | null = null
 
   constructor(
     handlers: Api,
@@ -123,9 +127,49 @@ export class NativeHost<Api extends object, Events extends EventMap = EventMap>
     return this as unknown as NativeHost<Api, E>
   }
 
-  /** Sends an event to the extension (`client.on(name, fn)` receives it). Fire and forget. */
-  emit<K extends keyof Events & string>(name: K, data: Events[K]): void {
-    this.requireSession().emit(name, data)
+  /**
+   * Sends an event to the extension (`client.on(name, fn)` receives it). Fire and forget. In app mode
+   * (`serve()`) it reaches every connection, or only `to` (one connection or a list of them).
+   */
+  emit<K extends keyof Events & string>(
+    name: K,
+    data: Events[K],
+    to?: AppConnection | readonly AppConnection[],
+  ): void {
+    if (this.app) this.app.emit(name, data, to)
+    else this.requireSession().emit(name, data)
+  }
+
+  /**
+   * Serves as a running app: listens on the per-user endpoint for `name` (see `appEndpoint`) and
+   * serves every browser that reaches it through `nmrpc relay`, each connection its own session with its
+   * own `ctx.caller` (and `allowedCallers` checked per connection). Resolves once connections are accepted;
+   * rejects when another instance serves the name (unless `takeover`). `close()` ends every connection.
+   *
+   * @example
+   * const app = defineHost({ ping: () => 'pong' }, { allowedCallers: [EXTENSION_ID] })
+   * await app.serve({ name: 'com.acme.app' })
+   * setInterval(() => app.emit('tick', Date.now()), 1_000)
+   */
+  async serve(options: ServeOptions): Promise<void> {
+    if (this.session || this.app)
+      throw new Error('this host is already serving (listen() or serve() was called); call each once')
+    const o = this.options
+    const app = new AppServer(this.table, { name: options.name, ...o }, options, (caller) =>
+      o.allowedCallers ? refuseCaller(caller, o.allowedCallers, o.name ?? options.name) : undefined,
+    )
+    await app.start()
+    this.app = app
+  }
+
+  /** App mode: the browser connections being served now (empty before `serve()`). */
+  get connections(): AppConnection[] {
+    return this.app?.connections ?? []
+  }
+
+  /** App mode: the endpoint `serve()` listens on (a socket path or a pipe name), once it does. */
+  get endpoint(): string | undefined {
+    return this.app?.endpoint.path
   }
 
   /**
@@ -210,6 +254,7 @@ export class NativeHost<Api extends object, Events extends EventMap = EventMap>
    * fire, stream generators' `finally` blocks run); replies are flushed and `listen()` resolves.
    */
   close(): Promise<void> {
+    if (this.app) return this.app.close()
     if (this.closing) return this.closing
     const session = this.session
     if (!session) return Promise.resolve()
@@ -224,6 +269,10 @@ export class NativeHost<Api extends object, Events extends EventMap = EventMap>
   }
 
   private requireSession(): Session {
+    if (this.app)
+      throw new Error(
+        'an app serves many connections: call connection.peer() on one of host.connections (or ctx.connection)',
+      )
     if (!this.session) throw new Error('the host is not connected yet: call host.listen() first')
     return this.session
   }

@@ -13,5 +13,7 @@ export {
   type ListenOptions,
   NativeHost,
 } from './defineHost.js'
+export { type AppEndpoint, appEndpoint } from './endpoint.js'
 export { type LaunchContext, parseLaunchContext } from './launchContext.js'
+export type { AppConnection, ServeOptions } from './serve.js'
 export { withContext } from './withContext.js'

@@ -37,6 +37,8 @@ export const RPC_ERROR_CODES = [
   'UNAUTHORIZED',
   /** A unary result was iterated as a stream. */
   'NOT_A_STREAM',
+  /** App mode: the relay found no running app at the app's endpoint (and could not start it). */
+  'APP_NOT_RUNNING',
 ] as const
 
 export type RpcErrorCode = (typeof RPC_ERROR_CODES)[number]

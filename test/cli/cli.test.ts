@@ -161,7 +161,7 @@ describe('nmrpc CLI usage', () => {
       }
       expect(lines).toMatchInlineSnapshot(`
       [
-        "nmrpc: Unknown command "instal". Commands: install, uninstall, doctor, call, build. See: nmrpc --help",
+        "nmrpc: Unknown command "instal". Commands: install, uninstall, doctor, call, build, relay. See: nmrpc --help",
         "nmrpc: Unknown option '--nam'. See: nmrpc install --help",
         "nmrpc: nmrpc install needs --name. See: nmrpc install --help",
         "nmrpc: Host name "Com.Acme" is not allowed: "C", "A" are not lowercase letters, digits, "_" or ".". Chrome accepts only lowercase letters, digits, "_" and "." (no leading, trailing or double dots) and otherwise fails with "Invalid native messaging host name specified". Try "com.acme".",

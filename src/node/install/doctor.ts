@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
+import { appModeFindings } from './appDoctor.js'
 import { browserEnv, DESKTOP_PATH } from './browserEnv.js'
 import { BROWSERS, type BrowserSpec, type Family, findBrowser } from './browsers.js'
 import { browserWords, withBrowserWords } from './browserWords.js'
@@ -341,6 +342,7 @@ async function findAndCheck(
   const pathProblems = await checkHostPath(hostPath, ienv.platform)
   for (const f of pathProblems) add(f)
   if (pathProblems.length > 0) return
+  for (const f of await appModeFindings(hostPath, o.name)) add(f)
   const browserPath = o.browserPath ?? DESKTOP_PATH[ienv.platform]
   const shellPath = ienv.env.PATH ?? ienv.env.Path
   const interpreter = await checkInterpreter(hostPath, ienv.platform, browserPath, shellPath, o.name)

@@ -23,13 +23,14 @@ export function launcherScript(
   nodePath: string,
   hostPath: string,
   nodeArgs: readonly string[] = [],
+  hostArgs: readonly string[] = [],
 ): string {
   if (platform === 'win32') {
     return [
       '@echo off',
       `rem nmrpc launcher for native host ${name}; written by "nmrpc install", removed by "nmrpc uninstall".`,
       `cd /d "${win32Dirname(hostPath)}"`,
-      [nodePath, ...nodeArgs, hostPath].map((a) => `"${a}"`).join(' ') + ' %*',
+      [nodePath, ...nodeArgs, hostPath, ...hostArgs].map((a) => `"${a}"`).join(' ') + ' %*',
       '',
     ].join('\r\n')
   }
@@ -39,7 +40,7 @@ export function launcherScript(
     '# Browsers start hosts with their own PATH, so this names the node that ran the install, and in the',
     "# launcher's folder, so this moves to the host's own folder (relative imports and --import resolve there).",
     `cd ${shQuote(posixDirname(hostPath))} || exit 1`,
-    `exec ${[nodePath, ...nodeArgs, hostPath].map(shQuote).join(' ')} "$@"`,
+    `exec ${[nodePath, ...nodeArgs, hostPath, ...hostArgs].map(shQuote).join(' ')} "$@"`,
     '',
   ].join('\n')
 }

@@ -54,6 +54,8 @@ export interface InstallOptions {
    * @default false
    */
   executable?: boolean
+  /** Arguments after the host file, before the browser's (app mode: `['relay', name]` for the nmrpc CLI). */
+  hostArgs?: readonly string[]
   description?: string
   /**
    * Folder for the launcher, the receipt and (Windows) the manifests.
@@ -152,7 +154,7 @@ export function planInstall(o: InstallOptions): InstallPlan {
   checkPath('Node', node, platform, cwd)
   if (o.dir !== undefined) checkPath('Install folder', o.dir, platform, cwd)
   if (platform === 'win32') {
-    for (const a of o.nodeArgs ?? []) {
+    for (const a of [...(o.nodeArgs ?? []), ...(o.hostArgs ?? [])]) {
       if (/[%!^&|<>"]/.test(a))
         throw new UsageError(
           `Node argument ${JSON.stringify(a)} contains a character cmd.exe misreads (%!^&|<>").`,
@@ -256,7 +258,7 @@ export function planInstall(o: InstallOptions): InstallPlan {
       kind: 'file',
       role: 'launcher',
       path: launcher,
-      content: launcherScript(platform, o.name, node, o.host, o.nodeArgs ?? []),
+      content: launcherScript(platform, o.name, node, o.host, o.nodeArgs ?? [], o.hostArgs ?? []),
       mode: 0o755,
       browsers: all,
     })

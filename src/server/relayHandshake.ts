@@ -1,0 +1,108 @@
+import type { Socket } from 'node:net'
+import { NATIVE_LITTLE_ENDIAN, writeLength } from '../shared/frame.js'
+
+/**
+ * The first message `nmrpc relay` sends on an app connection, before it copies the browser's bytes: who
+ * started the relay (the browser's argv), so the app can set `ctx.caller` and check `allowedCallers` for this
+ * connection. Framed like every native message (4-byte native-order length, UTF-8 JSON). PROTOCOL.md,
+ * "App mode: the relay handshake", is the normative description.
+ */
+export interface RelayHandshake {
+  t: 'relay'
+  /** Version of the handshake (1). */
+  v: number
+  /** The arguments the browser started the relay with, as given. */
+  argv: string[]
+  /** Implementation of the relay, for diagnostics. */
+  impl?: string
+  /** The relay's process id, for diagnostics. */
+  pid?: number
+}
+
+export const RELAY_HANDSHAKE_VERSION = 1
+/** Largest handshake accepted: argv is a few short strings; anything bigger is not a relay. */
+export const MAX_HANDSHAKE_BYTES = 64 * 1024
+const MAX_ARGS = 64
+
+/** The handshake frame the relay writes first. */
+export function encodeHandshake(h: RelayHandshake): Buffer {
+  const body = Buffer.from(JSON.stringify(h), 'utf8')
+  const frame = Buffer.allocUnsafe(4 + body.length)
+  writeLength(frame, 0, body.length)
+  body.copy(frame, 4)
+  return frame
+}
+
+/** Checks a parsed handshake; returns it, or a sentence saying what is wrong. */
+export function parseHandshake(value: unknown): RelayHandshake | string {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return 'the handshake is not a JSON object'
+  const v = value as Record<string, unknown>
+  if (v.t !== 'relay') return `the first message is not a relay handshake (t is ${JSON.stringify(v.t)})`
+  if (v.v !== RELAY_HANDSHAKE_VERSION)
+    return `the relay speaks handshake version ${JSON.stringify(v.v)}, this app ${RELAY_HANDSHAKE_VERSION}; use the same nmrpc version for both`
+  const argv = v.argv
+  if (!Array.isArray(argv) || argv.length > MAX_ARGS || !argv.every((a) => typeof a === 'string'))
+    return `the handshake's argv is not a list of at most ${MAX_ARGS} strings`
+  return {
+    t: 'relay',
+    v: RELAY_HANDSHAKE_VERSION,
+    argv: argv as string[],
+    impl: typeof v.impl === 'string' ? v.impl.slice(0, 100) : undefined,
+    pid: typeof v.pid === 'number' ? v.pid : undefined,
+  }
+}
+
+/**
+ * Reads the handshake frame from a fresh connection. Resolves with it and the bytes that came after it in
+ * the same reads (the browser's first messages), or rejects with a sentence for the log when the peer sends
+ * something else, too much, or nothing within `timeout` ms. Leaves the socket paused.
+ */
+export function readHandshake(
+  socket: Socket,
+  timeout: number,
+): Promise<{ handshake: RelayHandshake; rest: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = []
+    let have = 0
+    const done = (err: string | null, result?: { handshake: RelayHandshake; rest: Buffer }) => {
+      clearTimeout(timer)
+      socket.off('data', onData)
+      socket.off('end', onEnd)
+      socket.off('error', onError)
+      socket.pause()
+      if (err !== null) reject(new Error(err))
+      else resolve(result!)
+    }
+    const onData = (chunk: Buffer) => {
+      parts.push(chunk)
+      have += chunk.length
+      if (have < 4) return
+      const all = parts.length === 1 ? parts[0]! : Buffer.concat(parts)
+      parts.length = 0
+      parts.push(all)
+      const size = NATIVE_LITTLE_ENDIAN ? all.readUInt32LE(0) : all.readUInt32BE(0)
+      if (size > MAX_HANDSHAKE_BYTES)
+        return done(
+          `the first message is ${size} bytes, more than a relay handshake (${MAX_HANDSHAKE_BYTES})`,
+        )
+      if (have < 4 + size) return
+      let parsed: unknown
+      try {
+        parsed = JSON.parse(all.subarray(4, 4 + size).toString('utf8'))
+      } catch {
+        return done('the first message is not JSON')
+      }
+      const h = parseHandshake(parsed)
+      if (typeof h === 'string') return done(h)
+      done(null, { handshake: h, rest: all.subarray(4 + size) })
+    }
+    // A peer that closes without a byte is a probe (a second instance, doctor), not worth a log line.
+    const onEnd = () => done(have === 0 ? '' : 'the connection closed before the relay handshake')
+    const onError = (e: Error) => done(`the connection failed before the relay handshake: ${e.message}`)
+    const timer = setTimeout(() => done(`no relay handshake within ${timeout} ms`), timeout)
+    socket.on('data', onData)
+    socket.once('end', onEnd)
+    socket.once('error', onError)
+  })
+}

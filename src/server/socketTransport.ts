@@ -1,0 +1,109 @@
+import type { Socket } from 'node:net'
+import { FrameDecoder, writeLength } from '../shared/frame.js'
+import type { Transport, TransportSink } from '../shared/transport.js'
+
+export interface SocketTransportOptions {
+  /** Largest frame accepted from the relay (what the browser may send: 64 MiB). */
+  maxFrameIn: number
+  /** Largest frame body this side may write: the browser's 1 MiB limit, since the relay copies bytes on. */
+  maxMessageBytes: number
+  /** Bytes that arrived after the relay handshake, in the same read: the browser's first messages. */
+  initial?: Uint8Array
+  /** How messages name the other end, e.g. `the relay for chrome-extension://…/`. */
+  peer: string
+  /** Called with a line for the log. */
+  log: (line: string) => void
+}
+
+/**
+ * Native messaging framing over one app connection (a Unix socket or a named pipe from `nmrpc relay`).
+ * The relay copies the browser's bytes unchanged, so this is the stdio framing on a socket: 4-byte length
+ * plus UTF-8 JSON, with the same limits the browser sets.
+ */
+export class SocketTransport implements Transport {
+  readonly kind = 'text' as const
+  readonly maxMessageBytes: number
+  private closed = false
+  private sink: TransportSink | null = null
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly opts: SocketTransportOptions,
+  ) {
+    this.maxMessageBytes = opts.maxMessageBytes
+  }
+
+  start(sink: TransportSink): void {
+    this.sink = sink
+    const decoder = new FrameDecoder(
+      (body) => {
+        const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')
+        let value: unknown
+        try {
+          value = JSON.parse(text)
+        } catch (e) {
+          sink.invalid(`a ${body.byteLength}-byte frame is not JSON (${e instanceof Error ? e.message : e})`)
+          return
+        }
+        sink.message(value)
+      },
+      { maxFrame: this.opts.maxFrameIn },
+    )
+    const push = (chunk: Uint8Array) => {
+      if (this.closed) return
+      try {
+        decoder.push(chunk)
+      } catch (e) {
+        const message = `input from ${this.opts.peer} is broken: ${e instanceof Error ? e.message : String(e)}`
+        this.opts.log(`nmrpc: ${message}; closing the connection`)
+        this.finish(message, 'PROTOCOL_ERROR')
+      }
+    }
+    this.socket.on('data', push)
+    this.socket.once('end', () => this.finish(`${this.opts.peer} closed the connection`))
+    this.socket.once('close', () => this.finish(`${this.opts.peer} closed the connection`))
+    this.socket.on('error', (e: Error) =>
+      this.finish(`the connection to ${this.opts.peer} failed: ${e.message}`),
+    )
+    this.socket.on('drain', () => sink.drain())
+    if (this.opts.initial && this.opts.initial.length > 0) push(this.opts.initial)
+    this.socket.resume()
+  }
+
+  send(text: string | object): boolean {
+    if (this.closed || this.socket.destroyed) return true
+    const body = typeof text === 'string' ? text : JSON.stringify(text)
+    const size = Buffer.byteLength(body)
+    if (size > this.maxMessageBytes)
+      throw new RangeError(
+        `nmrpc tried to write a ${size}-byte message; browsers drop messages over ${this.maxMessageBytes} bytes. ` +
+          "This is a bug in nmrpc's chunking: please report it",
+      )
+    const frame = Buffer.allocUnsafe(4 + size)
+    writeLength(frame, 0, size)
+    frame.write(body, 4, 'utf8')
+    return this.socket.write(frame)
+  }
+
+  /** Resolves once everything written so far has been handed to the OS (or the socket is gone). */
+  flush(): Promise<void> {
+    if (this.socket.writableLength === 0 || this.socket.destroyed) return Promise.resolve()
+    return new Promise((resolve) => {
+      const done = () => resolve()
+      this.socket.once('drain', done)
+      this.socket.once('close', done)
+    })
+  }
+
+  close(): void {
+    this.finish('the app closed the connection')
+    // end() after what is queued, so the last replies reach the relay; the session has flushed already.
+    this.socket.end()
+  }
+
+  private finish(message: string, code?: 'PROTOCOL_ERROR'): void {
+    if (this.closed) return
+    this.closed = true
+    this.sink?.closed(code ? { message, code } : { message })
+  }
+}
