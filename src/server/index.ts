@@ -1,5 +1,5 @@
 export { type Codec, jsonCodec, superjsonCodec } from '../shared/codec.js'
-export { RPC_ERROR_CODES, RpcError, type RpcErrorCode } from '../shared/errors.js'
+export { isRpcError, RPC_ERROR_CODES, RpcError, type RpcErrorCode } from '../shared/errors.js'
 export type { EndpointOptions } from '../shared/options.js'
 export { PROTOCOL_VERSION } from '../shared/protocol.js'
 export type { BaseContext, CallOptions } from '../shared/session.js'
