@@ -18,6 +18,23 @@ describe('public exports of the built package', () => {
     expect(cjs).toEqual(esm)
   })
 
+  it('RpcError.is and isRpcError recognise errors of the other copy (ESM vs CJS), instanceof cannot', async () => {
+    type Mod = {
+      RpcError: typeof import('../src/shared/errors.js').RpcError
+      isRpcError: (v: unknown) => boolean
+    }
+    const esm = (await dist('client')) as unknown as Mod
+    const cjs = require('../dist/client/index.cjs') as Mod
+    const fromCjs = new cjs.RpcError('TIMEOUT', 'slow')
+    const fromEsm = new esm.RpcError('TIMEOUT', 'slow')
+    expect(fromCjs instanceof esm.RpcError).toBe(false)
+    expect(esm.RpcError.is(fromCjs)).toBe(true)
+    expect(esm.isRpcError(fromCjs)).toBe(true)
+    expect(cjs.RpcError.is(fromEsm)).toBe(true)
+    for (const other of [new Error('x'), { code: 'TIMEOUT', message: 'x' }, null, 'TIMEOUT'])
+      expect(esm.RpcError.is(other)).toBe(false)
+  })
+
   it('nmrpc/client exports', async () => {
     expect(Object.keys(await dist('client')).sort()).toMatchInlineSnapshot(`
       [
@@ -25,6 +42,7 @@ describe('public exports of the built package', () => {
         "RPC_ERROR_CODES",
         "RpcError",
         "createClient",
+        "isRpcError",
         "jsonCodec",
         "superjsonCodec",
         "validate",
@@ -42,6 +60,7 @@ describe('public exports of the built package', () => {
         "RpcError",
         "appEndpoint",
         "defineHost",
+        "isRpcError",
         "jsonCodec",
         "parseLaunchContext",
         "superjsonCodec",

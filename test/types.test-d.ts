@@ -1,6 +1,29 @@
 import { describe, expectTypeOf, it } from 'vitest'
-import { type Client, createClient, type RemoteStream } from '../src/client/index.js'
+import {
+  type Client,
+  createClient,
+  type ReadableStreamLike,
+  type RemoteStream,
+  type Wire,
+} from '../src/client/index.js'
 import { defineHost, type HostContext, withContext } from '../src/server/index.js'
+
+class Point {
+  x = 1
+  private secret = 2
+  norm() {
+    return this.x + this.secret
+  }
+}
+class Service {
+  private db = { drop: () => 'dropped' }
+  hello(name: string) {
+    return `hi ${name} ${this.db ? '' : ''}`
+  }
+  _internal() {
+    return 1
+  }
+}
 
 const host = defineHost({
   ping: () => 'pong' as const,
@@ -24,6 +47,21 @@ const host = defineHost({
     return name
   },
   version: '1.0',
+  parse: (s: string) => JSON.parse(s),
+  bytes: () => Buffer.from('hi'),
+  shapes: () => ({
+    at: new Date(),
+    p: new Point(),
+    m: new Map<string, Buffer>(),
+    list: [Buffer.from('a')] as const,
+    fn: () => 1,
+    err: new RangeError('x'),
+    big: 1n,
+    maybe: undefined as string | undefined,
+  }),
+  svc: new Service(),
+  _hidden: () => 1,
+  '#alsoHidden': () => 1,
   nothing: () => {},
   boom: (): never => {
     throw new Error('x')
@@ -59,8 +97,59 @@ describe('client types flow from the host', () => {
     expectTypeOf(client.call.slow).returns.toEqualTypeOf<Promise<number>>()
   })
 
-  it('keeps stream parameters', () => {
-    expectTypeOf(client.call.upload).parameters.toEqualTypeOf<[string, AsyncIterable<Uint8Array>]>()
+  it('keeps stream parameters, and takes a ReadableStream where the host takes an AsyncIterable', () => {
+    expectTypeOf(client.call.upload).parameters.toEqualTypeOf<
+      [string, AsyncIterable<Uint8Array> | ReadableStreamLike<Uint8Array>]
+    >()
+    void client.call.upload('f', new ReadableStream<Uint8Array>())
+    void client.call.upload(
+      'f',
+      (async function* () {
+        yield new Uint8Array()
+      })(),
+    )
+    // @ts-expect-error: a stream of strings is not a stream of Uint8Array
+    void client.call.upload('f', new ReadableStream<string>())
+  })
+
+  it('types a handler returning any as Promise<any>, never a stream', () => {
+    expectTypeOf(client.call.parse).returns.toEqualTypeOf<Promise<ReturnType<typeof JSON.parse>>>()
+    expectTypeOf(client.call.parse).returns.not.toEqualTypeOf<RemoteStream<unknown>>()
+  })
+
+  it('types results as the codec delivers them: Buffer as Uint8Array, class instances as data', () => {
+    expectTypeOf(client.call.bytes).returns.toEqualTypeOf<Promise<Uint8Array>>()
+    type Shapes = Awaited<ReturnType<typeof client.call.shapes>>
+    expectTypeOf<Shapes['at']>().toEqualTypeOf<Date>()
+    expectTypeOf<Shapes['p']>().toEqualTypeOf<{ x: number }>()
+    expectTypeOf<Shapes['m']>().toEqualTypeOf<Map<string, Uint8Array>>()
+    expectTypeOf<Shapes['list']>().toEqualTypeOf<[Uint8Array]>()
+    expectTypeOf<Shapes['err']>().toEqualTypeOf<Error>()
+    expectTypeOf<Shapes['big']>().toEqualTypeOf<bigint>()
+    expectTypeOf<Shapes['maybe']>().toEqualTypeOf<string | undefined>()
+    expectTypeOf<Shapes>().not.toHaveProperty('fn')
+    expectTypeOf<Wire<unknown>>().toEqualTypeOf<unknown>()
+    expectTypeOf<Wire<URL>>().toEqualTypeOf<URL>()
+    expectTypeOf<Wire<Int16Array>>().toEqualTypeOf<Int16Array>()
+  })
+
+  it('reaches only what the host exposes: class methods, not fields, not _ or # names', () => {
+    expectTypeOf(client.call.svc.hello).returns.toEqualTypeOf<Promise<string>>()
+    expectTypeOf(client.call.svc).not.toHaveProperty('db')
+    expectTypeOf(client.call.svc).not.toHaveProperty('_internal')
+    expectTypeOf(client.call).not.toHaveProperty('_hidden')
+    expectTypeOf(client.call).not.toHaveProperty('#alsoHidden')
+  })
+
+  it('checks event names and payloads when the host declares them', () => {
+    const typed = defineHost({ ping: () => 1 }).withEvents<{ tick: number; blob: Buffer }>()
+    const c = createClient<typeof typed>('com.acme.app')
+    c.on('tick', (n) => expectTypeOf(n).toEqualTypeOf<number>())
+    c.on('blob', (b) => expectTypeOf(b).toEqualTypeOf<Uint8Array>())
+    // @ts-expect-error: the host declares no event "nope"
+    c.on('nope', () => {})
+    const untyped = createClient<typeof host>('com.acme.app')
+    untyped.on('anything', (d) => expectTypeOf(d).toEqualTypeOf<unknown>())
   })
 
   it('leaves out what is not callable and keeps with() typed', () => {

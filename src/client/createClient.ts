@@ -11,7 +11,7 @@ import type { ApiOf, EventMap, EventsOf, Remote } from '../shared/types.js'
 import { utf8Length } from '../shared/utf8.js'
 import { IMPL } from '../shared/version.js'
 import { oneShotCall } from './oneShot.js'
-import { connectNative, type PortFactory, type PortLike } from './port.js'
+import { connectNative, NoExtensionApiError, type PortFactory, type PortLike } from './port.js'
 import { PortTransport } from './portTransport.js'
 
 export interface ClientOptions extends EndpointOptions {
@@ -215,7 +215,9 @@ class NativeClient implements Client<unknown> {
     } catch (e) {
       const error = new RpcError(
         'DISCONNECTED',
-        `could not connect to native host "${this.host}": ${e instanceof Error ? e.message : String(e)}`,
+        e instanceof NoExtensionApiError
+          ? e.message
+          : `could not connect to native host "${this.host}": ${e instanceof Error ? e.message : String(e)}`,
         { cause: e },
       )
       this.lastError = error

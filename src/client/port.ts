@@ -30,12 +30,15 @@ function runtimes(): RuntimeLike[] {
   return out
 }
 
+/** Thrown where no extension API exists (a web page, Node): its message is complete as it stands. */
+export class NoExtensionApiError extends TypeError {}
+
 /** Opens a native Port with whichever extension API is present (`browser.*` first, then `chrome.*`). */
 export function connectNative(name: string): PortLike {
   const runtime = runtimes().find((r) => typeof r.connectNative === 'function')
   if (!runtime)
-    throw new TypeError(
-      `cannot connect to native host "${name}": runtime.connectNative is not available here. ` +
+    throw new NoExtensionApiError(
+      `no extension API here (runtime.connectNative is missing), so native host "${name}" cannot be started. ` +
         'Use nmrpc/client in an extension page or service worker whose manifest has the "nativeMessaging" ' +
         "permission, or pass a port factory (e.g. spawnHost(...) from 'nmrpc/node')",
     )

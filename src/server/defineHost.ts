@@ -60,11 +60,15 @@ export interface HostOptions extends EndpointOptions {
   log?: (line: string) => void
 }
 
+// Node's stream types, described by shape: `typeof host` reaches an extension's compiler through
+// `import type`, and must not need @types/node there. Any Node Readable / Writable fits.
+type NodeStreamLike = { on(event: string, listener: (...args: never[]) => void): unknown }
+
 export interface ListenOptions {
-  /** @default process.stdin */
-  input?: Readable
-  /** @default process.stdout (guarded: console.log goes to stderr) */
-  output?: Writable
+  /** A Node `Readable`. @default process.stdin */
+  input?: NodeStreamLike
+  /** A Node `Writable`. @default process.stdout (guarded: console.log goes to stderr) */
+  output?: NodeStreamLike
   /** Launch arguments. @default process.argv.slice(2) */
   argv?: readonly string[]
   /**
@@ -187,8 +191,8 @@ export class NativeHost<Api extends object, Events extends EventMap = EventMap>
     const processStdio = io.output === undefined
     const log = o.log ?? ((line: string) => void process.stderr.write(`${line}\n`))
     const guard = processStdio ? guardStdout() : null
-    const input = io.input ?? process.stdin
-    const output = io.output ?? process.stdout
+    const input = (io.input ?? process.stdin) as Readable
+    const output = (io.output ?? process.stdout) as Writable
     this.caller = parseLaunchContext(io.argv ?? process.argv.slice(2))
     const name = o.name ?? (process.argv[1] ? basename(process.argv[1]) : 'host')
     const transport = new StdioTransport(input, output, {

@@ -1,10 +1,19 @@
 export { type Codec, jsonCodec, superjsonCodec } from '../shared/codec.js'
-export { RPC_ERROR_CODES, RpcError, type RpcErrorCode } from '../shared/errors.js'
+export { isRpcError, RPC_ERROR_CODES, RpcError, type RpcErrorCode } from '../shared/errors.js'
 export type { EndpointOptions } from '../shared/options.js'
 export { PROTOCOL_VERSION } from '../shared/protocol.js'
 export type { BaseContext, CallOptions } from '../shared/session.js'
 export type { StandardSchemaV1 } from '../shared/standardSchema.js'
-export type { ApiOf, ContextualHandler, EventMap, EventsOf, Remote, RemoteStream } from '../shared/types.js'
+export type {
+  ApiOf,
+  ContextualHandler,
+  EventMap,
+  EventsOf,
+  ReadableStreamLike,
+  Remote,
+  RemoteStream,
+  Wire,
+} from '../shared/types.js'
 export { type ValidationErrorData, validate } from '../shared/validate.js'
 export {
   defineHost,

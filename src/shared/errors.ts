@@ -52,6 +52,9 @@ export interface RpcErrorOptions<Data> {
   remoteStack?: string
 }
 
+/** Marks every RpcError, from any copy of nmrpc (ESM and CJS builds, two bundles): a registry symbol. */
+const BRAND = Symbol.for('nmrpc.RpcError')
+
 /**
  * The one error class of nmrpc: every failed call rejects with an `RpcError`, whether the remote handler
  * threw, the call timed out, was aborted, or the connection died. `name` and `message` are the remote
@@ -72,8 +75,28 @@ export class RpcError<Data = unknown> extends Error {
     this.code = code
     this.data = options.data
     this.remoteStack = options.remoteStack
+    Object.defineProperty(this, BRAND, { value: true })
+  }
+
+  /**
+   * True for an `RpcError` made by any copy of nmrpc: `instanceof` fails across copies (the ESM and the
+   * CommonJS build loaded side by side, or two bundles), this does not.
+   *
+   * @example
+   * catch (e) { if (RpcError.is(e) && e.code === 'TIMEOUT') retry() }
+   */
+  static is(value: unknown): value is RpcError {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true
   }
 }
+
+/**
+ * `RpcError.is` as a function, for `.filter(isRpcError)` and the like.
+ *
+ * @example
+ * const failures = results.filter(isRpcError)
+ */
+export const isRpcError = (value: unknown): value is RpcError => RpcError.is(value)
 
 const NAME = /^[A-Za-z_$][\w$]{0,63}$/
 
