@@ -180,7 +180,7 @@ export class NativeHost<Api extends object, Events extends EventMap = EventMap>
     const refusal = o.allowedCallers ? refuseCaller(this.caller, o.allowedCallers, name) : undefined
     if (refusal) {
       log(`nmrpc: ${refusal}`)
-      session.refuseCalls(refusal, 'UNAUTHORIZED')
+      session.refuseCaller(refusal)
       setTimeout(() => void this.close(), 2_000).unref()
     }
     this.session = session
