@@ -2,6 +2,7 @@ import { basename } from 'node:path'
 import type { Readable, Writable } from 'node:stream'
 import { RpcError } from '../shared/errors.js'
 import { flattenHandlers } from '../shared/handlers.js'
+import type { HeldBytes } from '../shared/ledger.js'
 import { BROWSER_INBOUND_LIMIT, DEFAULT_CLOSE_GRACE, DEFAULT_MAX_FRAME_IN } from '../shared/limits.js'
 import { type EndpointOptions, resolveEndpointOptions } from '../shared/options.js'
 import { createCallProxy } from '../shared/proxy.js'
@@ -95,6 +96,14 @@ export class NativeHost<Api extends object, Events extends EventMap = EventMap>
     this.handlers = handlers
     this.table = flattenHandlers(handlers, 'defineHost')
     this.peerProxy = createCallProxy((path, args) => this.requireSession().call(path, args))
+  }
+
+  /**
+   * Bytes this host holds on the browser's behalf now, by kind, against its budget (`maxHeldBytes`):
+   * for monitoring and tests. Undefined before `listen()`.
+   */
+  get held(): HeldBytes | undefined {
+    return this.session?.held
   }
 
   /** The launch context (who started the host); set once `listen()` has run. */

@@ -159,17 +159,22 @@ export class Session implements TransportSink {
   call(path: string, args: unknown[], opts: CallOptions = {}): RemoteCall {
     const id = ++this.seq
     const window = opts.window ?? this.o.streamWindow
-    const call: RemoteCall = new RemoteCall(path, window, {
-      grant: (n) => {
-        this.outbox.send({ t: 'credit', id, n })
+    const call: RemoteCall = new RemoteCall(
+      path,
+      window,
+      {
+        grant: (n) => {
+          this.outbox.send({ t: 'credit', id, n })
+        },
+        cancel: (why) => {
+          const oc = this.out.get(id)
+          if (!oc?.live) return
+          oc.end()
+          this.outbox.send({ t: 'cancel', id, why })
+        },
       },
-      cancel: (why) => {
-        const oc = this.out.get(id)
-        if (!oc?.live) return
-        oc.end()
-        this.outbox.send({ t: 'cancel', id, why })
-      },
-    })
+      this.ledger,
+    )
     if (this.closedError) {
       call.settleError(this.callError(this.closedError, path))
       return call
