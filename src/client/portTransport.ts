@@ -12,11 +12,20 @@ export function describeDisconnect(
   registered = true,
 ): CloseInfo {
   const said = browserMessage ?? 'the Port closed without giving a reason'
+  // Classify on the browser's words only, never on what the host printed: spawnHost quotes the host's
+  // stderr after "; stderr:", and a host that crashed saying "config file not found" is not missing.
+  const cut = said.indexOf('; stderr:')
+  const words = cut < 0 ? said : said.slice(0, cut)
   let code: RpcErrorCode = 'DISCONNECTED'
   // Only a registered host name can be given to doctor; a spawned script cannot.
   const doctor = registered ? `nmrpc doctor --name ${host}` : 'nmrpc doctor'
   let fix = `run \`${doctor}\` to check the host`
-  if (/not found|no such native application/i.test(said)) {
+  if (/has exited/i.test(words)) {
+    fix = /\bexit code 127\b/.test(words)
+      ? 'the host exited with code 127: the command its launcher runs was not found (the Node.js it was ' +
+        `installed with may have been moved or removed); run \`nmrpc install\` again to point it at a Node that exists`
+      : `the host process ended (it crashed, exited, or could not start); run \`${doctor}\` to see its stderr`
+  } else if (/^(specified native messaging host not found|no such native application)/i.test(words)) {
     code = 'HOST_NOT_FOUND'
     // Browsers use these same words for every manifest they cannot use, so list what they really mean.
     fix =
@@ -27,13 +36,13 @@ export function describeDisconnect(
       `"name" is not "${host}"; its "path" is relative or missing; an "allowed_origins" entry lacks its ` +
       `trailing slash (chrome-extension://<id>/); in Firefox, "allowed_extensions" does not list this ` +
       `extension. Run \`${doctor}\` to see which one`
-  } else if (/forbidden|not allowed|access .* denied/i.test(said)) {
+  } else if (
+    /^access to the specified native messaging host is forbidden|not allowed|access .* denied/i.test(words)
+  ) {
     code = 'FORBIDDEN'
     fix = `add this extension to "allowed_origins" (Chromium) or "allowed_extensions" (Firefox) in the manifest of "${host}"`
-  } else if (/has exited/i.test(said)) {
-    fix = `the host process ended (it crashed, exited, or could not start); run \`${doctor}\` to see its stderr`
-  } else if (/error when communicating|exceeds the limit/i.test(said)) {
-    fix = `the host wrote something that is not a framed message (stray stdout?) or a message over 1 MiB; run \`${doctor}\``
+  } else if (/error when communicating|exceeds the limit/i.test(words)) {
+    fix = `the host wrote something that is not a framed message (stray stdout?) or a message over 1 MiB, or stopped reading; run \`${doctor}\``
   }
   return { code, message: `native host "${host}" disconnected: ${said} (${fix})` }
 }
@@ -75,8 +84,18 @@ export class PortTransport implements Transport {
     private readonly registered: boolean,
   ) {}
 
+  /** What a Port that can tell (spawnHost's) holds unread by the host; browsers' Ports cannot tell. */
+  get buffered(): number | undefined {
+    return (this.port as { bufferedAmount?: number }).bufferedAmount
+  }
+
   start(sink: TransportSink): void {
     this.sink = sink
+    // spawnHost's Port says when the host has read what it was given: bulk data then waits for it.
+    const drains = (this.port as { onDrain?: { addListener(fn: () => void): void } }).onDrain
+    drains?.addListener(() => {
+      if (!this.closed) sink.drain()
+    })
     this.port.onMessage.addListener((m) => {
       if (!this.closed) sink.message(m)
     })
@@ -95,6 +114,9 @@ export class PortTransport implements Transport {
       this.finish(describeDisconnect(this.host, e instanceof Error ? e.message : String(e), this.registered))
       return true
     }
+    // A host that reads slower than we write: wait for it (spawnHost's Port says when it drained).
+    const buffered = this.buffered
+    if (buffered !== undefined && buffered > this.maxMessageBytes) return false
     // Bulk pieces (chunks and binary slices) go one per task, so other messages get in between.
     const kind = (message as { t?: unknown }).t
     if (kind !== 'chunk' && kind !== 'bin') return true

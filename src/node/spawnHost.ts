@@ -4,7 +4,7 @@ import { basename, dirname, isAbsolute, resolve } from 'node:path'
 import type { Readable, Writable } from 'node:stream'
 import type { PortFactory, PortLike } from '../client/port.js'
 import { FrameDecoder, FrameError, writeLength } from '../shared/frame.js'
-import { BROWSER_INBOUND_LIMIT, BROWSER_OUTBOUND_LIMIT } from '../shared/limits.js'
+import { BROWSER_INBOUND_LIMIT, BROWSER_OUTBOUND_LIMIT, DEFAULT_MAX_HELD_BYTES } from '../shared/limits.js'
 import { makeHostPipes } from './pipes.js'
 
 export interface SpawnHostOptions {
@@ -50,6 +50,12 @@ export interface SpawnHostOptions {
    * @default 2_000
    */
   killAfter?: number
+  /**
+   * Most bytes written to the host's stdin and not yet read by it; past it the Port closes (the host
+   * stopped reading), instead of this process buffering without end.
+   * @default 268_435_456 (256 MiB)
+   */
+  maxUnsentBytes?: number
   /** Name used in error messages. @default the host script's file name */
   hostName?: string
   /** Called with each started child process (e.g. to read its pid). */
@@ -82,6 +88,8 @@ const STDERR_TAIL = 8 * 1024
 export class ChildPort implements PortLike {
   readonly onMessage = new ListenerList<unknown>()
   readonly onDisconnect = new ListenerList<PortLike>()
+  /** Fires when what was written to the host's stdin has been taken by it (after `bufferedAmount` grew). */
+  readonly onDrain = new ListenerList<void>()
   error: { message: string } | null = null
   private disconnected = false
   private stderrTail = ''
@@ -92,7 +100,12 @@ export class ChildPort implements PortLike {
     readonly child: ChildProcess,
     private readonly toChild: Writable,
     fromChild: Readable,
-    private readonly opts: { maxMessageBytes: number; killAfter: number; hostName: string },
+    private readonly opts: {
+      maxMessageBytes: number
+      killAfter: number
+      hostName: string
+      maxUnsentBytes?: number
+    },
   ) {
     const decoder = new FrameDecoder(
       (body) => {
@@ -130,6 +143,7 @@ export class ChildPort implements PortLike {
       this.outputEnded = true
       this.maybeExited()
     })
+    toChild.on('drain', () => this.onDrain.emit(undefined))
     toChild.on('error', () => {
       // EPIPE: the host closed its stdin or died; the exit is reported by 'exit'.
     })
@@ -143,6 +157,11 @@ export class ChildPort implements PortLike {
     child.on('error', (e) => {
       this.fail(`Failed to start native messaging host. (${e.message})`)
     })
+  }
+
+  /** Bytes written to the host's stdin that it has not read yet. */
+  get bufferedAmount(): number {
+    return this.toChild.writableLength
   }
 
   /** The last 8 KiB the host wrote to stderr. */
@@ -161,6 +180,12 @@ export class ChildPort implements PortLike {
     writeLength(frame, 0, size)
     frame.write(text, 4, 'utf8')
     this.toChild.write(frame)
+    const max = this.opts.maxUnsentBytes ?? DEFAULT_MAX_HELD_BYTES
+    if (this.toChild.writableLength > max)
+      this.fail(
+        `Error when communicating with the native messaging host. (${this.opts.hostName} stopped reading its ` +
+          `stdin: ${this.toChild.writableLength} bytes are unread, over the limit of ${max} (maxUnsentBytes))`,
+      )
   }
 
   disconnect(): void {
@@ -257,6 +282,7 @@ export function spawnHost(
         maxMessageBytes: options.maxMessageBytes ?? BROWSER_INBOUND_LIMIT,
         killAfter: options.killAfter ?? 2_000,
         hostName,
+        maxUnsentBytes: options.maxUnsentBytes,
       },
     )
   }

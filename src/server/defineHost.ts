@@ -2,6 +2,7 @@ import { basename } from 'node:path'
 import type { Readable, Writable } from 'node:stream'
 import { RpcError } from '../shared/errors.js'
 import { flattenHandlers } from '../shared/handlers.js'
+import type { HeldBytes } from '../shared/ledger.js'
 import { BROWSER_INBOUND_LIMIT, DEFAULT_CLOSE_GRACE, DEFAULT_MAX_FRAME_IN } from '../shared/limits.js'
 import { type EndpointOptions, resolveEndpointOptions } from '../shared/options.js'
 import { createCallProxy } from '../shared/proxy.js'
@@ -103,6 +104,14 @@ export class NativeHost<Api extends object, Events extends EventMap = EventMap>
     this.handlers = handlers
     this.table = flattenHandlers(handlers, 'defineHost')
     this.peerProxy = createCallProxy((path, args) => this.requireSession().call(path, args))
+  }
+
+  /**
+   * Bytes this host holds on the browser's behalf now, by kind, against its budget (`maxHeldBytes`):
+   * for monitoring and tests. Undefined before `listen()`.
+   */
+  get held(): HeldBytes | undefined {
+    return this.session?.held
   }
 
   /** The launch context (who started the host); set once `listen()` has run. */
@@ -228,7 +237,7 @@ export class NativeHost<Api extends object, Events extends EventMap = EventMap>
     const refusal = o.allowedCallers ? refuseCaller(this.caller, o.allowedCallers, name) : undefined
     if (refusal) {
       log(`nmrpc: ${refusal}`)
-      session.refuseCalls(refusal, 'UNAUTHORIZED')
+      session.refuseCaller(refusal)
       setTimeout(() => void this.close(), 2_000).unref()
     }
     this.session = session

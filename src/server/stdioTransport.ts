@@ -32,6 +32,11 @@ export class StdioTransport implements Transport {
     this.write = opts.write ?? ((chunk) => output.write(chunk))
   }
 
+  /** Bytes written but not yet taken by the browser (it stopped reading, or reads slowly). */
+  get buffered(): number {
+    return this.output.writableLength
+  }
+
   start(sink: TransportSink): void {
     this.sink = sink
     const decoder = new FrameDecoder(

@@ -1,5 +1,6 @@
 import { decodeBase64 } from './base64.js'
-import { MAX_REFUSED_CHUNK_KEYS } from './limits.js'
+import { Ledger } from './ledger.js'
+import { ENVELOPE_COST, MAX_REFUSED_CHUNK_KEYS } from './limits.js'
 import type { BinEnvelope, CallEnvelope, NextEnvelope, OkEnvelope } from './protocol.js'
 
 export type BlobOwner = CallEnvelope | OkEnvelope | NextEnvelope
@@ -13,7 +14,8 @@ interface Assembly {
   parts: Uint8Array[]
   fill: number
   part: number
-  total: number
+  /** What this assembly charged to the ledger: the announced bytes and the waiting envelope. */
+  charged: number
 }
 
 export type BlobResult =
@@ -23,8 +25,9 @@ export type BlobResult =
 
 /**
  * Puts binary parts back together. Each part's buffer is allocated for the bytes that have arrived and
- * grows by doubling up to the announced size, and all parts being assembled together may not exceed
- * `maxBytes`; a refused owner's later pieces are dropped without being stored.
+ * grows by doubling up to the announced size. One owner's parts may not exceed `maxBytes`; the announced
+ * bytes and the waiting envelope are charged to the session's ledger up front (a peer that announces and
+ * never sends still pays for what it reserved); a refused owner's later pieces are dropped unstored.
  */
 export class BlobInbox {
   private readonly pending = new Map<string, Assembly>()
@@ -32,24 +35,46 @@ export class BlobInbox {
   private readonly refused = new Set<string>()
   private held = 0
 
-  constructor(private readonly maxBytes: number) {}
+  constructor(
+    private readonly maxBytes: number,
+    private readonly ledger: Ledger = new Ledger(maxBytes),
+  ) {}
 
   /** Bytes announced by envelopes still waiting for their parts. */
   get pendingBytes(): number {
     return this.held
   }
 
-  /** An envelope announced parts. Returns false (and refuses its pieces) if they would exceed the limit. */
-  start(owner: BlobOwner, sizes: number[]): boolean {
+  /**
+   * An envelope (of about `envelopeBytes`) announced parts. Returns why it was refused (its pieces are
+   * then dropped): `size` over `maxBytes` for one owner, `budget` when the ledger cannot hold it, `duplicate`
+   * when the owner is already waiting or was refused; or undefined when it waits for its parts.
+   */
+  start(owner: BlobOwner, sizes: number[], envelopeBytes = 0): 'size' | 'budget' | 'duplicate' | undefined {
     const key = blobKey(owner.t, owner.id, (owner as { s?: number }).s)
     const total = sizes.reduce((a, b) => a + b, 0)
-    if (this.pending.has(key) || this.refused.has(key) || this.held + total > this.maxBytes) {
+    const why =
+      this.pending.has(key) || this.refused.has(key)
+        ? 'duplicate'
+        : total > this.maxBytes
+          ? 'size'
+          : !this.ledger.charge('binary', total + envelopeBytes + ENVELOPE_COST)
+            ? 'budget'
+            : undefined
+    if (why) {
       this.refuse(key)
-      return false
+      return why
     }
     this.held += total
-    this.pending.set(key, { owner, sizes, parts: [], fill: 0, part: 0, total })
-    return true
+    this.pending.set(key, {
+      owner,
+      sizes,
+      parts: [],
+      fill: 0,
+      part: 0,
+      charged: total + envelopeBytes + ENVELOPE_COST,
+    })
+    return undefined
   }
 
   add(piece: BinEnvelope): BlobResult {
@@ -84,8 +109,7 @@ export class BlobInbox {
     a.part++
     a.fill = 0
     if (a.part < a.sizes.length) return { kind: 'partial' }
-    this.pending.delete(key)
-    this.held -= a.total
+    this.forget(key, a)
     for (let i = 0; i < a.sizes.length; i++) a.parts[i] ??= new Uint8Array(0)
     return { kind: 'complete', owner: a.owner, blobs: a.parts }
   }
@@ -94,15 +118,21 @@ export class BlobInbox {
   drop(key: string): void {
     const a = this.pending.get(key)
     if (!a) return
-    this.pending.delete(key)
-    this.held -= a.total
+    this.forget(key, a)
     this.refuse(key)
   }
 
   clear(): void {
+    for (const a of this.pending.values()) this.ledger.release('binary', a.charged)
     this.pending.clear()
     this.refused.clear()
     this.held = 0
+  }
+
+  private forget(key: string, a: Assembly): void {
+    this.pending.delete(key)
+    this.held -= a.sizes.reduce((x, y) => x + y, 0)
+    this.ledger.release('binary', a.charged)
   }
 
   private refuse(key: string): void {

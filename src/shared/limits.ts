@@ -50,3 +50,21 @@ export const DEFAULT_MAX_STREAMS = 1024
 
 /** Default deepest nesting of arrays and objects accepted in a call's arguments. */
 export const DEFAULT_MAX_DEPTH = 64
+
+/**
+ * Default budget of bytes one session holds on its peer's behalf, all kinds together: partial chunked
+ * messages, envelopes waiting for binary parts, queued calls, unread stream items, unsent output.
+ */
+export const DEFAULT_MAX_HELD_BYTES = 256 * 1024 * 1024
+
+/** What each piece of a partial chunked message costs in the ledger beyond its text (empty pieces are not free). */
+export const PIECE_COST = 256
+
+/** What each open partial chunked message costs in the ledger beyond its pieces. */
+export const OPEN_MESSAGE_COST = 4096
+
+/** Most chunked messages one session may have partly received at once; one more is refused. */
+export const MAX_OPEN_MESSAGES = 256
+
+/** What an envelope waiting in the ledger (queued call, unread item, envelope awaiting parts) costs beyond its data. */
+export const ENVELOPE_COST = 256

@@ -1,5 +1,6 @@
 import { type Codec, superjsonCodec } from './codec.js'
 import {
+  DEFAULT_MAX_HELD_BYTES,
   DEFAULT_MAX_PENDING_CALLS,
   DEFAULT_MAX_REASSEMBLED_BYTES,
   DEFAULT_STREAM_WINDOW,
@@ -52,6 +53,15 @@ export interface EndpointOptions {
    */
   maxReassembledBytes?: number
   /**
+   * The budget of bytes this end holds on its peer's behalf, all kinds together: partial chunked
+   * messages (with a fixed cost per piece and per open message), envelopes waiting for their binary
+   * parts, calls queued for a handler slot, stream items the consumer has not read yet, and output the
+   * peer has not taken. Past it, the call the bytes belong to fails with `LIMIT_EXCEEDED`; bytes that
+   * belong to no call (unread output, a chunked event) close the connection with one line on stderr.
+   * @default 268_435_456 (256 MiB)
+   */
+  maxHeldBytes?: number
+  /**
    * Deepest nesting of arrays and objects accepted in the arguments of a call to this end; deeper ones are
    * refused with `BAD_REQUEST` before the handler runs (handlers that recurse over input stay safe).
    * @default 64
@@ -74,6 +84,7 @@ type Resolved = Pick<
   | 'maxQueuedCalls'
   | 'maxStreams'
   | 'maxReassembledBytes'
+  | 'maxHeldBytes'
   | 'exposeStack'
   | 'maxDepth'
 >
@@ -89,6 +100,7 @@ export function resolveEndpointOptions(o: EndpointOptions, codec?: Codec): Resol
     maxQueuedCalls: o.maxQueuedCalls,
     maxStreams: o.maxStreams,
     maxReassembledBytes: o.maxReassembledBytes ?? DEFAULT_MAX_REASSEMBLED_BYTES,
+    maxHeldBytes: o.maxHeldBytes ?? DEFAULT_MAX_HELD_BYTES,
     exposeStack: o.exposeStack ?? false,
     maxDepth: o.maxDepth,
   }

@@ -40,6 +40,8 @@ export class Outbox {
   constructor(
     private readonly transport: Transport,
     private readonly byteLength: (s: string) => number,
+    /** Called after a write the transport could not take at once (the peer is slow or stopped reading). */
+    private readonly onBackpressure: () => void = () => {},
   ) {}
 
   /** True while the transport takes more without waiting. */
@@ -49,9 +51,10 @@ export class Outbox {
 
   /**
    * Sends `env`. Returns a promise only when the envelope had to be chunked: it settles once the last piece
-   * is handed to the transport, so a stream producer can keep its items in order.
+   * is handed to the transport, so a stream producer can keep its items in order. `key` names the call
+   * the envelope belongs to, so that `cancel(key)` stops its pieces once that call ended.
    */
-  send(env: Envelope): Promise<void> | undefined {
+  send(env: Envelope, key?: string): Promise<void> | undefined {
     if (this.closed) return undefined
     const t = this.transport
     const limit = t.maxMessageBytes
@@ -59,11 +62,11 @@ export class Outbox {
       const text = JSON.stringify(env)
       // UTF-8 is at most 3 bytes per UTF-16 unit, so short texts need no exact count.
       // UTF-8 needs at least one byte per UTF-16 unit: a text longer than the limit is chunked uncounted.
-      if (text.length > limit) return this.chunk(env, text)
+      if (text.length > limit) return this.chunk(env, text, key)
       let size = text.length * 3
       if (size > limit) {
         size = this.byteLength(text)
-        if (size > limit) return this.chunk(env, text)
+        if (size > limit) return this.chunk(env, text, key)
       }
       this.enqueue(text, size)
       return undefined
@@ -71,9 +74,9 @@ export class Outbox {
     let size = jsonSizeBound(env, limit)
     if (size > limit) {
       const text = JSON.stringify(env)
-      if (text.length > limit) return this.chunk(env, text)
+      if (text.length > limit) return this.chunk(env, text, key)
       size = this.byteLength(text)
-      if (size > limit) return this.chunk(env, text)
+      if (size > limit) return this.chunk(env, text, key)
     }
     this.enqueue(env, size)
     return undefined
@@ -126,10 +129,13 @@ export class Outbox {
   }
 
   private write(message: string | object): void {
-    if (!this.transport.send(message)) this.writable = false
+    if (!this.transport.send(message)) {
+      this.writable = false
+      this.onBackpressure()
+    }
   }
 
-  private chunk(env: Envelope, text: string): Promise<void> {
+  private chunk(env: Envelope, text: string, key: string | undefined): Promise<void> {
     this.flush() // what was sent before goes before the pieces
     const k = ++this.chunkSeq
     const e = env as { id?: number; s?: number }
@@ -137,7 +143,7 @@ export class Outbox {
     let head = `{"t":"chunk","k":${k},"of":"${env.t}"`
     if (e.id !== undefined) head += `,"id":${e.id}`
     if (e.s !== undefined) head += `,"s":${e.s}`
-    return this.enqueueBulk(this.chunkMessages(head, text), undefined)
+    return this.enqueueBulk(this.chunkMessages(head, text), key)
   }
 
   private *chunkMessages(head: string, text: string): Generator<string | object> {
@@ -164,7 +170,7 @@ export class Outbox {
    * `key` lets `cancel(key)` stop the parts of a call that ended.
    */
   sendWithBlobs(env: Envelope & { id: number; s?: number }, blobs: Uint8Array[], key: string): Promise<void> {
-    const sent = this.send(env)
+    const sent = this.send(env, key)
     const parts = () => this.enqueueBulk(this.binMessages(env, blobs), key)
     return sent ? sent.then(parts) : parts()
   }
@@ -193,12 +199,15 @@ export class Outbox {
     }
   }
 
-  /** Stops the bulk transfer named `key` (its promise settles); what was sent stays sent. */
+  /** Stops the bulk transfers named `key` (their promises settle); what was sent stays sent. */
   cancel(key: string): void {
-    const i = this.bulk.findIndex((j) => j.key === key)
-    if (i < 0) return
-    const [job] = this.bulk.splice(i, 1)
-    job!.done()
+    if (this.bulk.length === 0) return
+    const keep: BulkJob[] = []
+    for (const job of this.bulk) {
+      if (job.key === key) job.done()
+      else keep.push(job)
+    }
+    this.bulk = keep
   }
 
   private enqueueBulk(messages: Iterator<string | object>, key: string | undefined): Promise<void> {

@@ -1,31 +1,57 @@
-import { MAX_REFUSED_CHUNK_KEYS } from './limits.js'
+import { Ledger } from './ledger.js'
+import { MAX_OPEN_MESSAGES, MAX_REFUSED_CHUNK_KEYS, OPEN_MESSAGE_COST, PIECE_COST } from './limits.js'
 import type { ChunkEnvelope } from './protocol.js'
 
 interface Partial {
   parts: string[]
+  /** UTF-16 units of text so far. */
   size: number
+  /** What this message has charged to the ledger: its text, plus fixed costs per piece and for being open. */
+  charged: number
+  /** `of:id:s` of the envelope being carried, when the sender named it. */
+  owner: string | undefined
 }
 
 export type ReassemblyResult =
   | { kind: 'partial' }
   | { kind: 'complete'; text: string }
-  | { kind: 'refused'; size: number }
+  /**
+   * `size`: one message over `maxBytes`; `budget`: the session's ledger is full; `open`: too many partial
+   * messages at once. The message's pieces so far are freed and its later ones are dropped unstored.
+   */
+  | { kind: 'refused'; size: number; why: 'size' | 'budget' | 'open' }
   | { kind: 'ignored' }
 
+/** The owner key of a chunk piece (`of:id:s`), or undefined when the sender did not tie it to a call. */
+export const chunkOwner = (c: { of?: string; id?: number; s?: number }): string | undefined =>
+  c.id === undefined ? undefined : `${c.of ?? ''}:${c.id}:${c.s ?? ''}`
+
 /**
- * Puts chunked messages back together, bounded: one message may not exceed `maxBytes` (counted in UTF-16
- * units of JSON text, which equals bytes for ASCII such as base64), and all partial messages together may
- * not either. A refused message's later pieces are dropped without being stored.
+ * Puts chunked messages back together, bounded three ways: one message may not exceed `maxBytes` (UTF-16
+ * units of JSON text, which equals bytes for ASCII such as base64); every piece and every open message
+ * is charged to the session's ledger with a fixed cost on top of its text, so a flood of empty pieces
+ * costs as much as it makes us spend; and at most `maxOpen` messages may be partial at once. A refused
+ * message's later pieces are dropped without being stored.
  */
 export class Reassembler {
   private partial = new Map<number, Partial>()
   private refused = new Set<number>()
   private total = 0
 
-  constructor(private readonly maxBytes: number) {}
+  constructor(
+    private readonly maxBytes: number,
+    private readonly ledger: Ledger = new Ledger(Number.POSITIVE_INFINITY),
+    private readonly maxOpen = MAX_OPEN_MESSAGES,
+  ) {}
 
+  /** Units of text held in partial messages. */
   get pendingBytes(): number {
     return this.total
+  }
+
+  /** Messages partly received. */
+  get open(): number {
+    return this.partial.size
   }
 
   add(c: ChunkEnvelope): ReassemblyResult {
@@ -35,31 +61,69 @@ export class Reassembler {
     }
     let p = this.partial.get(c.k)
     if (!p) {
-      p = { parts: [], size: 0 }
+      if (c.end === 1 && c.d.length <= this.maxBytes) {
+        // A one-piece message is complete at once and never held.
+        return { kind: 'complete', text: c.d }
+      }
+      if (this.partial.size >= this.maxOpen) return this.refuse(c, undefined, 'open', c.d.length)
+      if (!this.ledger.charge('partial', OPEN_MESSAGE_COST)) return this.refuse(c, undefined, 'budget', 0)
+      p = { parts: [], size: 0, charged: OPEN_MESSAGE_COST, owner: chunkOwner(c) }
       this.partial.set(c.k, p)
     }
-    p.size += c.d.length
+    const size = p.size + c.d.length
+    if (size > this.maxBytes) return this.refuse(c, p, 'size', size)
+    const cost = c.d.length + PIECE_COST
+    if (!this.ledger.charge('partial', cost)) return this.refuse(c, p, 'budget', size)
+    p.charged += cost
+    p.size = size
     this.total += c.d.length
-    if (p.size > this.maxBytes || this.total > this.maxBytes) {
-      this.partial.delete(c.k)
-      this.total -= p.size
-      if (c.end !== 1) {
-        this.refused.add(c.k)
-        if (this.refused.size > MAX_REFUSED_CHUNK_KEYS)
-          this.refused.delete(this.refused.values().next().value!)
-      }
-      return { kind: 'refused', size: p.size }
-    }
     p.parts.push(c.d)
     if (c.end !== 1) return { kind: 'partial' }
-    this.partial.delete(c.k)
-    this.total -= p.size
+    this.forget(c.k, p)
     return { kind: 'complete', text: p.parts.length === 1 ? p.parts[0]! : p.parts.join('') }
   }
 
+  /**
+   * Frees the partial messages carrying envelope `of:id:s` (a call that ended here: its reply's later
+   * pieces are of no use) and drops their later pieces. Returns how many were dropped.
+   */
+  dropOwner(owner: string): number {
+    let n = 0
+    for (const [k, p] of this.partial)
+      if (p.owner === owner) {
+        this.forget(k, p)
+        this.remember(k)
+        n++
+      }
+    return n
+  }
+
   clear(): void {
+    for (const p of this.partial.values()) this.ledger.release('partial', p.charged)
     this.partial.clear()
     this.refused.clear()
     this.total = 0
+  }
+
+  private refuse(
+    c: ChunkEnvelope,
+    p: Partial | undefined,
+    why: 'size' | 'budget' | 'open',
+    size: number,
+  ): ReassemblyResult {
+    if (p) this.forget(c.k, p)
+    if (c.end !== 1) this.remember(c.k)
+    return { kind: 'refused', size, why }
+  }
+
+  private forget(k: number, p: Partial): void {
+    this.partial.delete(k)
+    this.total -= p.size
+    this.ledger.release('partial', p.charged)
+  }
+
+  private remember(k: number): void {
+    this.refused.add(k)
+    if (this.refused.size > MAX_REFUSED_CHUNK_KEYS) this.refused.delete(this.refused.values().next().value!)
   }
 }

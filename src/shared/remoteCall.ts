@@ -1,4 +1,5 @@
 import { RpcError } from './errors.js'
+import type { Ledger } from './ledger.js'
 import { StreamQueue, type StreamQueueHooks } from './streamQueue.js'
 
 const PENDING = 0
@@ -28,6 +29,8 @@ export class RemoteCall<T = unknown> implements PromiseLike<T>, AsyncIterable<T>
     readonly path: string,
     private readonly window: number,
     private readonly hooks: StreamQueueHooks,
+    /** Where the result stream's unread items are charged. */
+    private readonly ledger?: Ledger,
   ) {}
 
   /** @internal The unary result arrived. */
@@ -56,7 +59,7 @@ export class RemoteCall<T = unknown> implements PromiseLike<T>, AsyncIterable<T>
   streamQueue(): StreamQueue<T> {
     if (this.state === PENDING) {
       this.state = STREAM
-      this.queue = new StreamQueue<T>(this.window, this.hooks, `stream "${this.path}"`)
+      this.queue = new StreamQueue<T>(this.window, this.hooks, `stream "${this.path}"`, this.ledger)
       this.resolvePromise?.(this.iterable())
       this.wake()
     }

@@ -2,16 +2,21 @@ import { BlobInbox, type BlobOwner, blobKey } from './blobs.js'
 import type { Codec } from './codec.js'
 import { fromWireError, RpcError, toWireError } from './errors.js'
 import type { HandlerEntry } from './handlers.js'
+import { IncomingCall } from './incomingCall.js'
+import { formatBytes, type HeldBytes, jsonHeldSize, Ledger } from './ledger.js'
 import {
   DEFAULT_MAX_CONCURRENT_CALLS,
   DEFAULT_MAX_DEPTH,
+  DEFAULT_MAX_HELD_BYTES,
   DEFAULT_MAX_QUEUED_CALLS,
   DEFAULT_MAX_STREAMS,
   DEFAULT_STREAM_WINDOW,
+  ENVELOPE_COST,
   MAX_BATCH,
   MAX_STREAM_ARGS,
 } from './limits.js'
 import { Outbox } from './outbox.js'
+import { abortError, OutgoingCall } from './outgoingCall.js'
 import { Producer } from './producer.js'
 import {
   type BinEnvelope,
@@ -69,6 +74,8 @@ export interface SessionOptions {
   /** Deepest nesting accepted in a call's arguments. */
   maxDepth?: number
   maxReassembledBytes: number
+  /** Budget of bytes held on the peer's behalf, all kinds together (see {@link Ledger}). */
+  maxHeldBytes?: number
   exposeStack: boolean
   impl: string
   byteLength: (s: string) => number
@@ -81,41 +88,33 @@ export interface SessionOptions {
   onRefused?: () => void
 }
 
-interface OutCall {
-  call: RemoteCall
-  path: string
-  timer: ReturnType<typeof setTimeout> | undefined
-  signal: AbortSignal | undefined
-  onAbort: (() => void) | undefined
-  args: Producer[] | undefined
-}
-
-interface InCall {
-  /** Only for handlers that take a context: nobody else could observe the signal. */
-  controller: AbortController | undefined
-  producer: Producer | undefined
-  argQueues: Array<StreamQueue<unknown> | undefined> | undefined
-}
-
 /**
  * The session engine both ends run: ids, pending calls, timeouts, cancellation, stream credit, chunk
  * reassembly and error transport, over any {@link Transport}. The client and the host are thin faces on it.
  */
 export class Session implements TransportSink {
   private seq = 0
-  private readonly pending = new Map<number, OutCall>()
-  private readonly incoming = new Map<number, InCall>()
+  /** Calls this end made, until they settle. */
+  private readonly out = new Map<number, OutgoingCall>()
+  /** Calls the peer made to this end, queued or running, until answered or cancelled. */
+  private readonly in = new Map<number, IncomingCall>()
+  /** The queued ones among `in`, in arrival order. */
+  private readonly queue = new Map<number, IncomingCall>()
+  private readonly ledger: Ledger
   private readonly outbox: Outbox
   private readonly reassembler: Reassembler
   private readonly blobInbox: BlobInbox
   /** Binary parts of envelopes that announced them, once they have all arrived. */
   private readonly blobsOf = new WeakMap<Envelope, Uint8Array[]>()
+  /** Result streams of calls this end made, with their path: on a local close their unread items are dropped. */
+  private readonly readers = new Map<StreamQueue<unknown>, string>()
   private readonly running = new Set<Promise<void>>()
   private closedError: RpcError | null = null
   private versionError: RpcError | null = null
   private refusing: { reason: string; code: string } | null = null
-  /** Calls waiting for a handler slot (maxConcurrentCalls), in arrival order. */
-  private readonly queued = new Map<number, CallEnvelope>()
+  /** Set when the caller itself is refused: nothing it sends is processed. */
+  private refusedCaller = false
+  private dropped = 0
   private draining = false
   private producing = 0
   /** The other end's hello, once it came. */
@@ -125,9 +124,10 @@ export class Session implements TransportSink {
     private readonly transport: Transport,
     private readonly o: SessionOptions,
   ) {
-    this.outbox = new Outbox(transport, o.byteLength)
-    this.reassembler = new Reassembler(o.maxReassembledBytes)
-    this.blobInbox = new BlobInbox(o.maxReassembledBytes)
+    this.ledger = new Ledger(o.maxHeldBytes ?? DEFAULT_MAX_HELD_BYTES)
+    this.outbox = new Outbox(transport, o.byteLength, () => this.watchOutput())
+    this.reassembler = new Reassembler(o.maxReassembledBytes, this.ledger)
+    this.blobInbox = new BlobInbox(o.maxReassembledBytes, this.ledger)
   }
 
   /** Starts receiving; a client also says hello. */
@@ -143,10 +143,15 @@ export class Session implements TransportSink {
   /** Calls waiting for a reply or streaming, and calls being handled here. */
   get load(): { pending: number; incoming: number; reassemblyBytes: number } {
     return {
-      pending: this.pending.size,
-      incoming: this.incoming.size + this.queued.size,
+      pending: this.out.size,
+      incoming: this.in.size,
       reassemblyBytes: this.reassembler.pendingBytes + this.blobInbox.pendingBytes,
     }
+  }
+
+  /** The ledger's counters: bytes held on the peer's behalf now, by kind, and the budget. */
+  get held(): HeldBytes {
+    return this.ledger.snapshot()
   }
 
   // ---- calling out ----------------------------------------------------------------------------
@@ -154,30 +159,38 @@ export class Session implements TransportSink {
   call(path: string, args: unknown[], opts: CallOptions = {}): RemoteCall {
     const id = ++this.seq
     const window = opts.window ?? this.o.streamWindow
-    const call: RemoteCall = new RemoteCall(path, window, {
-      grant: (n) => {
-        this.outbox.send({ t: 'credit', id, n })
+    const call: RemoteCall = new RemoteCall(
+      path,
+      window,
+      {
+        grant: (n) => {
+          this.outbox.send({ t: 'credit', id, n })
+        },
+        cancel: (why) => {
+          const oc = this.out.get(id)
+          if (!oc?.live) return
+          oc.end()
+          this.outbox.send({ t: 'cancel', id, why })
+        },
       },
-      cancel: (why) => {
-        if (this.finishOut(id)) this.outbox.send({ t: 'cancel', id, why })
-      },
-    })
+      this.ledger,
+    )
     if (this.closedError) {
       call.settleError(this.callError(this.closedError, path))
       return call
     }
-    if (this.pending.size >= this.o.maxPendingCalls) {
+    if (this.out.size >= this.o.maxPendingCalls) {
       call.settleError(
         new RpcError(
           'LIMIT_EXCEEDED',
-          `Call to "${path}" refused: ${this.pending.size} calls to ${this.o.peer} are already waiting ` +
+          `Call to "${path}" refused: ${this.out.size} calls to ${this.o.peer} are already waiting ` +
             `(maxPendingCalls ${this.o.maxPendingCalls}); wait for some to finish or raise maxPendingCalls`,
         ),
       )
       return call
     }
     if (opts.signal?.aborted) {
-      call.settleError(this.abortError(path, opts.signal))
+      call.settleError(abortError(path, opts.signal))
       return call
     }
 
@@ -204,9 +217,7 @@ export class Session implements TransportSink {
         new RpcError(
           'BAD_REQUEST',
           `Arguments of "${path}" cannot be sent: ${e instanceof Error ? e.message : String(e)}`,
-          {
-            cause: e,
-          },
+          { cause: e },
         ),
       )
       return call
@@ -216,39 +227,26 @@ export class Session implements TransportSink {
     if (streams) env.st = streams.map(([i]) => i)
     if (window !== DEFAULT_STREAM_WINDOW) env.w = window
 
-    const rec: OutCall = {
-      call,
+    const oc = new OutgoingCall(
+      id,
       path,
-      timer: undefined,
-      signal: opts.signal,
-      onAbort: undefined,
-      args: undefined,
-    }
-    const timeout = opts.timeout ?? this.o.timeout
-    if (timeout > 0 && Number.isFinite(timeout)) {
-      rec.timer = setTimeout(() => this.timeoutOut(id, timeout), timeout)
-      ;(rec.timer as { unref?: () => void }).unref?.()
-    }
-    if (opts.signal) {
-      const signal = opts.signal
-      rec.onAbort = () => {
-        if (!this.finishOut(id)) return
-        this.outbox.send({ t: 'cancel', id, why: 'abort' })
-        call.settleError(this.abortError(path, signal))
-      }
-      signal.addEventListener('abort', rec.onAbort, { once: true })
-    }
-    this.pending.set(id, rec)
+      call,
+      this.o.peer,
+      opts.timeout ?? this.o.timeout,
+      opts.signal,
+      this.outHooks,
+    )
+    this.out.set(id, oc)
     let sent: Promise<void> | undefined
     if (encoded.blobs) {
       env.b = encoded.blobs.map((b) => b.byteLength)
       sent = this.outbox.sendWithBlobs(env, encoded.blobs, blobKey('call', id, undefined))
-    } else sent = this.outbox.send(env)
+    } else sent = this.outbox.send(env, blobKey('call', id, undefined))
     if (streams) {
-      rec.args = []
+      oc.args = []
       for (const [i, source] of streams) {
         const p = new Producer(0) // argument streams start without credit: the handler's side grants its window
-        rec.args[i] = p
+        oc.args[i] = p
         this.track(
           (sent ?? Promise.resolve()).then(() =>
             this.produce(source, p, id, i, `argument ${i} of "${path}"`),
@@ -259,6 +257,27 @@ export class Session implements TransportSink {
     return call
   }
 
+  private readonly outHooks = {
+    ended: (oc: OutgoingCall) => {
+      const id = oc.id
+      if (this.out.get(id) === oc) this.out.delete(id)
+      if (oc.args)
+        for (const [s, p] of oc.args.entries()) {
+          p?.cancel()
+          if (p) this.outbox.cancel(blobKey('next', id, s))
+        }
+      // What is still moving for this call is of no use any more, in either direction.
+      this.outbox.cancel(blobKey('call', id, undefined))
+      for (const of of ['ok', 'next', 'err']) {
+        this.blobInbox.drop(blobKey(of, id, undefined))
+        this.reassembler.dropOwner(blobKey(of, id, undefined))
+      }
+    },
+    cancel: (oc: OutgoingCall, why: string) => {
+      this.outbox.send({ t: 'cancel', id: oc.id, why })
+    },
+  }
+
   /** Sends a fire-and-forget event. */
   emit(name: string, value: unknown): void {
     if (this.closedError) throw this.callError(this.closedError, `event "${name}"`)
@@ -267,51 +286,6 @@ export class Session implements TransportSink {
     if (json !== undefined) env.d = json
     if (meta !== undefined) env.x = meta
     this.outbox.send(env)
-  }
-
-  private timeoutOut(id: number, ms: number): void {
-    const rec = this.pending.get(id)
-    if (!rec || !this.finishOut(id)) return
-    this.outbox.send({ t: 'cancel', id, why: 'timeout' })
-    rec.call.settleError(
-      new RpcError(
-        'TIMEOUT',
-        `Call to "${rec.path}" on ${this.o.peer} timed out after ${ms} ms; the handler may be stuck or slow: ` +
-          `fix it, or raise the limit with .with({ timeout }) or the timeout option`,
-      ),
-    )
-  }
-
-  private abortError(path: string, signal: AbortSignal): RpcError {
-    const reason = signal.reason
-    const why = reason instanceof Error ? reason.message : reason === undefined ? '' : String(reason)
-    return new RpcError('ABORTED', `Call to "${path}" was aborted${why ? `: ${why}` : ''}`, { cause: reason })
-  }
-
-  /** Removes an outgoing call from the pending map and frees its timer and listener. False if already gone. */
-  private finishOut(id: number): boolean {
-    const rec = this.pending.get(id)
-    if (!rec) return false
-    this.pending.delete(id)
-    if (rec.timer) clearTimeout(rec.timer)
-    if (rec.onAbort) rec.signal!.removeEventListener('abort', rec.onAbort)
-    if (rec.args)
-      for (const [s, p] of rec.args.entries()) {
-        p?.cancel()
-        if (p) this.outbox.cancel(blobKey('next', id, s))
-      }
-    // Binary parts still moving for this call are of no use any more, in either direction.
-    this.outbox.cancel(blobKey('call', id, undefined))
-    this.blobInbox.drop(blobKey('ok', id, undefined))
-    this.blobInbox.drop(blobKey('next', id, undefined))
-    return true
-  }
-
-  private firstReply(rec: OutCall): void {
-    if (rec.timer) {
-      clearTimeout(rec.timer)
-      rec.timer = undefined
-    }
   }
 
   // ---- receiving ------------------------------------------------------------------------------
@@ -342,6 +316,7 @@ export class Session implements TransportSink {
       this.violation(e, value)
       return
     }
+    if (this.refusedCaller && this.screen(env)) return
     if ((env.t === 'call' || env.t === 'ok' || env.t === 'next') && env.b && !this.blobsOf.has(env)) {
       this.awaitBlobs(env, env.b)
       return
@@ -349,66 +324,104 @@ export class Session implements TransportSink {
     this.dispatch(env)
   }
 
+  /**
+   * For a refused caller: answers its calls (chunked ones at their last piece, without storing any) and
+   * drops everything else unprocessed. True when `env` was dealt with here.
+   */
+  private screen(env: Envelope): boolean {
+    if (env.t === 'hello' || env.t === 'call') return false
+    if (env.t === 'chunk' && env.of === 'call' && env.id !== undefined && env.end === 1) {
+      this.refuseCall(env.id, '(a chunked call)')
+      return true
+    }
+    if (this.dropped++ === 0)
+      this.o.log(
+        `nmrpc: ignoring everything but calls from ${this.o.peer}: it is refused (${this.refusing?.reason})`,
+      )
+    return true
+  }
+
   private dispatch(env: Envelope): void {
     switch (env.t) {
       case 'ok': {
-        const rec = this.pending.get(env.id)
-        if (!rec) return // late reply after a timeout or abort
-        this.finishOut(env.id)
-        const v = this.decode(env.r, env.x, rec.path, 'result', env)
-        if (v instanceof DecodeFailure) rec.call.settleError(v.error)
-        else rec.call.settleValue(v.value)
+        const oc = this.out.get(env.id)
+        if (!oc) return // late reply after a timeout or abort
+        const v = this.decode(env.r, env.x, oc.path, 'result', env)
+        if (v instanceof DecodeFailure) oc.fail(v.error)
+        else if (!oc.ok(v.value))
+          oc.violation(`${this.o.peer} sent a single result ("ok") for a call whose reply is a stream`)
         return
       }
       case 'err': {
         if (env.s !== undefined) {
-          this.incoming.get(env.id)?.argQueues?.[env.s]?.fail(this.fromWire(env.e))
+          const ic = this.in.get(env.id)
+          if (!ic) return
+          const q = ic.argument(env.s)
+          if (q) q.fail(this.fromWire(env.e))
+          else this.wrongState(ic, `an error for argument stream ${env.s}, which the call does not have`)
           return
         }
-        const rec = this.pending.get(env.id)
-        if (!rec) return
-        this.finishOut(env.id)
-        rec.call.settleError(this.fromWire(env.e))
+        this.out.get(env.id)?.fail(this.fromWire(env.e))
         return
       }
       case 'next': {
         if (env.s !== undefined) {
-          const q = this.incoming.get(env.id)?.argQueues?.[env.s]
-          if (!q) return
+          const ic = this.in.get(env.id)
+          if (!ic) return
+          const q = ic.argument(env.s)
+          if (!q) {
+            this.wrongState(ic, `an item for argument stream ${env.s}, which the call does not have`)
+            return
+          }
           const v = this.decode(env.r, env.x, `argument ${env.s}`, 'stream item', env)
           if (v instanceof DecodeFailure) q.fail(v.error)
-          else q.push(v.value)
+          else q.push(v.value, () => this.heldSize(env))
           return
         }
-        const rec = this.pending.get(env.id)
-        if (!rec) return
-        this.firstReply(rec)
-        const q = rec.call.streamQueue()
-        const v = this.decode(env.r, env.x, rec.path, 'stream item', env)
+        const oc = this.out.get(env.id)
+        if (!oc) return
+        const q = oc.next()
+        this.trackReader(q, oc.path)
+        const v = this.decode(env.r, env.x, oc.path, 'stream item', env)
         if (v instanceof DecodeFailure) {
-          if (this.finishOut(env.id)) this.outbox.send({ t: 'cancel', id: env.id, why: 'bad item' })
+          oc.end()
+          this.outbox.send({ t: 'cancel', id: env.id, why: 'bad item' })
           q.fail(v.error)
-        } else q.push(v.value)
+        } else q.push(v.value, () => this.heldSize(env))
         return
       }
       case 'end': {
         if (env.s !== undefined) {
-          this.incoming.get(env.id)?.argQueues?.[env.s]?.end()
+          const ic = this.in.get(env.id)
+          if (!ic) return
+          const q = ic.argument(env.s)
+          if (q) q.end()
+          else this.wrongState(ic, `the end of argument stream ${env.s}, which the call does not have`)
           return
         }
-        const rec = this.pending.get(env.id)
-        if (!rec) return
-        this.finishOut(env.id)
-        rec.call.streamQueue().end()
+        const oc = this.out.get(env.id)
+        if (!oc) return
+        this.trackReader(oc.call.streamQueue(), oc.path)
+        oc.streamEnd()
         return
       }
       case 'credit':
-        if (env.s !== undefined) this.pending.get(env.id)?.args?.[env.s]?.add(env.n)
-        else this.incoming.get(env.id)?.producer?.add(env.n)
+        if (env.s !== undefined) {
+          const oc = this.out.get(env.id)
+          const p = oc?.args?.[env.s]
+          if (p) p.add(env.n)
+          else oc?.violation(`${this.o.peer} sent credit for argument ${env.s}, which is not a stream`)
+        } else {
+          const ic = this.in.get(env.id)
+          const p = ic?.streamProducer()
+          if (p) p.add(env.n)
+          else if (ic)
+            this.wrongState(ic, `credit for a call whose result is not a stream (it is ${ic.state})`)
+        }
         return
       case 'cancel':
         if (env.s !== undefined) {
-          this.pending.get(env.id)?.args?.[env.s]?.cancel()
+          this.out.get(env.id)?.args?.[env.s]?.cancel()
           this.outbox.cancel(blobKey('next', env.id, env.s))
         } else this.cancelIn(env.id, env.why)
         return
@@ -434,6 +447,21 @@ export class Session implements TransportSink {
     }
   }
 
+  /** Remembers a result stream until it is read out, so that a local close can drop what it holds. */
+  private trackReader(q: StreamQueue<unknown>, path: string): void {
+    if (this.readers.has(q)) return
+    if (this.readers.size >= 2 * this.out.size + 64)
+      for (const r of this.readers.keys()) if (r.idle) this.readers.delete(r)
+    this.readers.set(q, path)
+  }
+
+  /** What an item waiting for its consumer holds: its JSON, codec metadata and binary parts. */
+  private heldSize(env: NextEnvelope): number {
+    let n = jsonHeldSize(env.r) + (env.x === undefined ? 0 : jsonHeldSize(env.x))
+    for (const b of this.blobsOf.get(env) ?? []) n += b.byteLength
+    return n
+  }
+
   invalid(problem: string): void {
     this.o.log(`nmrpc: ignored a message from ${this.o.peer}: ${problem}`)
   }
@@ -443,7 +471,30 @@ export class Session implements TransportSink {
   }
 
   drain(): void {
+    this.watchOutput()
     this.outbox.drained()
+  }
+
+  /**
+   * Counts what the transport holds unsent (a peer that stopped reading) in the ledger; past the budget
+   * the session closes, since those bytes belong to no single call.
+   */
+  private watchOutput(): void {
+    const buffered = this.transport.buffered
+    if (buffered === undefined || this.closedError) return
+    this.ledger.set('unsent', buffered)
+    if (this.ledger.used > this.ledger.budget)
+      this.breach(
+        `${formatBytes(buffered)} written to ${this.o.peer} is still unread (it stopped reading), and with ` +
+          `what else is held that is over the budget of ${formatBytes(this.ledger.budget)} (maxHeldBytes)`,
+      )
+  }
+
+  /** A budget breach that belongs to no call: one line on stderr, and the session closes. */
+  private breach(message: string): void {
+    if (this.closedError) return
+    this.o.log(`nmrpc: closing the connection to ${this.o.peer}: ${message}`)
+    this.close(new RpcError('LIMIT_EXCEEDED', `the connection was closed: ${message}`))
   }
 
   private handleHello(env: HelloEnvelope): void {
@@ -464,25 +515,47 @@ export class Session implements TransportSink {
     this.o.onHello?.(env)
   }
 
-  /** Holds an envelope until its binary parts have arrived; refuses it if they would exceed the limit. */
+  /** A piece of something for one of our calls arrived: re-arm that call's deadline. */
+  private pieceFor(of: unknown, id: number | undefined, s: number | undefined): void {
+    if (id !== undefined && s === undefined && (of === 'ok' || of === 'next' || of === 'err'))
+      this.out.get(id)?.piece()
+  }
+
+  /** Holds an envelope until its binary parts have arrived; refuses it if they would exceed the limits. */
   private awaitBlobs(env: BlobOwner, sizes: number[]): void {
-    if (env.t === 'ok' || (env.t === 'next' && env.s === undefined)) {
-      const rec = this.pending.get(env.id)
-      if (!rec) return // a late reply: its pieces will be ignored
-      this.firstReply(rec)
-    }
-    if (this.blobInbox.start(env, sizes)) return
+    const s = (env as { s?: number }).s
+    if (env.t === 'ok' || (env.t === 'next' && s === undefined)) {
+      if (!this.out.has(env.id)) return // a late reply: its pieces will be ignored
+      this.pieceFor(env.t, env.id, s)
+    } else if (env.t === 'next' && !this.in.get(env.id)?.argument(s!)) return // a stream that ended here
+    const why = this.blobInbox.start(env, sizes, jsonHeldSize(env))
+    if (!why) return
     const total = sizes.reduce((a, b) => a + b, 0)
-    this.refuseOwner(
-      env,
-      'TOO_LARGE',
-      `${this.o.peer} announced ${(total / 1048576).toFixed(1)} MiB of binary data, over the limit of ` +
-        `${(this.o.maxReassembledBytes / 1048576).toFixed(1)} MiB still free for assembly (maxReassembledBytes); ` +
-        'stream it in smaller pieces, or raise the limit',
+    const announced = `${this.o.peer} announced ${formatBytes(total)} of binary data`
+    if (why === 'duplicate')
+      this.refuseOwner(env, 'PROTOCOL_ERROR', `${announced} for ${env.t} ${env.id}, which already had some`)
+    else if (why === 'size')
+      this.refuseOwner(
+        env,
+        'TOO_LARGE',
+        `${announced}, over the limit of ${formatBytes(this.o.maxReassembledBytes)} for one message ` +
+          '(maxReassembledBytes); stream it in smaller pieces, or raise the limit',
+      )
+    else this.refuseOwner(env, 'LIMIT_EXCEEDED', `${announced}; ${this.overBudget()}`)
+  }
+
+  private overBudget(): string {
+    const h = this.ledger.snapshot()
+    return (
+      `this end already holds ${formatBytes(h.total)} for it, of a budget of ${formatBytes(h.budget)} ` +
+      `(maxHeldBytes; ${formatBytes(h.partial)} partial messages, ${formatBytes(h.binary)} binary parts, ` +
+      `${formatBytes(h.queued)} queued calls, ${formatBytes(h.buffered)} unread stream items, ` +
+      `${formatBytes(h.unsent)} unsent); send less at once, or raise maxHeldBytes`
     )
   }
 
   private handleBin(env: BinEnvelope): void {
+    this.pieceFor(env.of, env.id, env.s)
     const r = this.blobInbox.add(env)
     if (r.kind === 'complete') {
       this.blobsOf.set(r.owner, r.blobs)
@@ -514,19 +587,20 @@ export class Session implements TransportSink {
     if (of === 'call') {
       this.outbox.send({ t: 'err', id, e: { name: 'RpcError', message, code } })
     } else if (s !== undefined) {
-      const q = this.incoming.get(id)?.argQueues?.[s]
+      const q = this.in.get(id)?.argument(s)
       q?.fail(new RpcError(code, message))
       if (q) this.outbox.send({ t: 'cancel', id, s, why })
     } else {
-      const rec = this.pending.get(id)
-      if (rec && this.finishOut(id)) {
+      const oc = this.out.get(id)
+      if (oc?.live) {
         this.outbox.send({ t: 'cancel', id, why })
-        rec.call.settleError(new RpcError(code, `Call to "${rec.path}" failed: ${message}`))
+        oc.fail(new RpcError(code, `Call to "${oc.path}" failed: ${message}`))
       }
     }
   }
 
   private handleChunk(env: ChunkEnvelope): void {
+    this.pieceFor(env.of, env.id, env.s)
     const r = this.reassembler.add(env)
     if (r.kind === 'complete') {
       let inner: unknown
@@ -544,13 +618,25 @@ export class Session implements TransportSink {
       return
     }
     if (r.kind !== 'refused') return
-    const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`
-    const message =
-      `a message from ${this.o.peer} grew past ${mib(r.size)} while being reassembled, over the limit of ` +
-      `${mib(this.o.maxReassembledBytes)} (maxReassembledBytes); send less per call (stream it), or raise the limit`
+    let code = 'LIMIT_EXCEEDED'
+    let message: string
+    if (r.why === 'size') {
+      code = 'TOO_LARGE'
+      message =
+        `a message from ${this.o.peer} grew past ${formatBytes(r.size)} while being reassembled, over the limit of ` +
+        `${formatBytes(this.o.maxReassembledBytes)} (maxReassembledBytes); send less per call (stream it), or raise the limit`
+    } else if (r.why === 'open')
+      message =
+        `${this.o.peer} has ${this.reassembler.open} chunked messages partly sent at once, the most this end ` +
+        'keeps open; send large messages one after another'
+    else message = `a chunked message from ${this.o.peer} does not fit: ${this.overBudget()}`
+    if (env.id === undefined) {
+      if (r.why === 'size') this.o.log(`nmrpc: ${message}`)
+      else this.breach(message)
+      return
+    }
     this.o.log(`nmrpc: ${message}`)
-    if (env.id === undefined) return
-    this.failMessageOf(env.of, env.id, env.s, 'TOO_LARGE', message, 'too large')
+    this.failMessageOf(env.of, env.id, env.s, code, message, r.why === 'size' ? 'too large' : 'over budget')
   }
 
   private violation(e: unknown, raw: unknown): void {
@@ -562,18 +648,29 @@ export class Session implements TransportSink {
       this.outbox.send({ t: 'err', id: e.id, e: { name: 'RpcError', message, code: 'PROTOCOL_ERROR' } })
       return
     }
-    const rec = this.pending.get(e.id)
-    if (
-      rec &&
-      (kind === 'ok' || kind === 'err' || kind === 'next' || kind === 'end') &&
-      this.finishOut(e.id)
-    ) {
-      this.outbox.send({ t: 'cancel', id: e.id, why: 'protocol error' })
-      rec.call.settleError(new RpcError('PROTOCOL_ERROR', `Call to "${rec.path}" failed: ${message}`))
-    }
+    if (kind === 'ok' || kind === 'err' || kind === 'next' || kind === 'end')
+      this.out.get(e.id)?.violation(message)
+  }
+
+  /** An envelope made no sense for call `ic` in its state: the call fails with PROTOCOL_ERROR. */
+  private wrongState(ic: IncomingCall, what: string): void {
+    const message = `${this.o.peer} sent ${what} to call "${ic.path}" (id ${ic.id})`
+    this.o.log(`nmrpc: ${message}`)
+    this.stopIn(ic, new RpcError('PROTOCOL_ERROR', message))
+    this.outbox.send({ t: 'err', id: ic.id, e: { name: 'RpcError', message, code: 'PROTOCOL_ERROR' } })
   }
 
   // ---- handling calls -------------------------------------------------------------------------
+
+  private refuseCall(id: number, what: string): void {
+    const r = this.refusing!
+    this.outbox.send({
+      t: 'err',
+      id,
+      e: { name: 'RpcError', message: `Call ${what} refused: ${r.reason}`, code: r.code },
+    })
+    this.o.onRefused?.()
+  }
 
   private handleCall(env: CallEnvelope): void {
     const id = env.id
@@ -585,51 +682,75 @@ export class Session implements TransportSink {
       return
     }
     if (this.refusing) {
-      reply(this.refusing.code, `Call to "${env.p}" refused: ${this.refusing.reason}`)
-      this.o.onRefused?.()
+      this.refuseCall(id, `to "${env.p}"`)
       return
     }
-    if (this.incoming.has(id) || this.queued.has(id)) {
+    if (this.in.has(id)) {
       this.o.log(
         `nmrpc: ${this.o.peer} reused call id ${id} while that call is still running; ignored the second`,
       )
       return
     }
-    if (this.incoming.size >= (this.o.maxConcurrentCalls ?? DEFAULT_MAX_CONCURRENT_CALLS)) {
+    const active = this.in.size - this.queue.size
+    if (active >= (this.o.maxConcurrentCalls ?? DEFAULT_MAX_CONCURRENT_CALLS)) {
       const max = this.o.maxQueuedCalls ?? DEFAULT_MAX_QUEUED_CALLS
-      if (this.queued.size >= max) {
+      if (this.queue.size >= max) {
         reply(
           'LIMIT_EXCEEDED',
-          `Call to "${env.p}" refused: ${this.o.self} is running ${this.incoming.size} calls and ${this.queued.size} ` +
+          `Call to "${env.p}" refused: ${this.o.self} is running ${active} calls and ${this.queue.size} ` +
             `more are waiting (maxQueuedCalls ${max}); send fewer at once`,
         )
         return
       }
-      this.queued.set(id, env)
+      let bytes = jsonHeldSize(env) + ENVELOPE_COST
+      for (const b of this.blobsOf.get(env) ?? []) bytes += b.byteLength
+      if (!this.ledger.charge('queued', bytes)) {
+        reply(
+          'LIMIT_EXCEEDED',
+          `Call to "${env.p}" refused: it would wait for a handler slot, and ${this.overBudget()}`,
+        )
+        return
+      }
+      const ic = new IncomingCall(env, true)
+      ic.queuedBytes = bytes
+      this.in.set(id, ic)
+      this.queue.set(id, ic)
       return
     }
-    this.startCall(env)
+    const ic = new IncomingCall(env, false)
+    this.in.set(id, ic)
+    this.startCall(ic)
   }
 
   /** Starts queued calls while there are free handler slots. */
   private drainQueue(): void {
-    if (this.draining || this.queued.size === 0) return
+    if (this.draining || this.queue.size === 0) return
     this.draining = true
     try {
       const max = this.o.maxConcurrentCalls ?? DEFAULT_MAX_CONCURRENT_CALLS
-      while (this.queued.size > 0 && this.incoming.size < max && !this.closedError) {
-        const [id, env] = this.queued.entries().next().value!
-        this.queued.delete(id)
-        this.startCall(env)
+      while (this.queue.size > 0 && this.in.size - this.queue.size < max && !this.closedError) {
+        const ic = this.queue.values().next().value!
+        this.unqueue(ic)
+        ic.state = 'running'
+        this.startCall(ic)
       }
     } finally {
       this.draining = false
     }
   }
 
-  private startCall(env: CallEnvelope): void {
+  private unqueue(ic: IncomingCall): void {
+    this.queue.delete(ic.id)
+    this.ledger.release('queued', ic.queuedBytes)
+    ic.queuedBytes = 0
+  }
+
+  private startCall(ic: IncomingCall): void {
+    const env = ic.env!
+    ic.env = undefined
     const id = env.id
     const reply = (code: string, message: string): void => {
+      this.finishIn(ic)
       this.outbox.send({ t: 'err', id, e: { name: 'RpcError', message, code } })
     }
     const entry = this.o.handlers?.get(env.p)
@@ -658,16 +779,12 @@ export class Session implements TransportSink {
       return
     }
 
-    const rec: InCall = {
-      controller: entry.contextual ? new AbortController() : undefined,
-      producer: undefined,
-      argQueues: undefined,
-    }
+    ic.controller = entry.contextual ? new AbortController() : undefined
     if (env.st) {
-      rec.argQueues = []
+      ic.argQueues = []
       const window = this.o.streamWindow
       for (const s of env.st) {
-        rec.argQueues[s] = new StreamQueue(
+        ic.argQueues[s] = new StreamQueue(
           window,
           {
             grant: (n) => {
@@ -678,54 +795,57 @@ export class Session implements TransportSink {
             },
           },
           `argument ${s} of "${env.p}"`,
+          this.ledger,
         )
-        args[s] = rec.argQueues[s]
+        args[s] = ic.argQueues[s]
         this.outbox.send({ t: 'credit', id, s, n: window })
       }
     }
-    this.incoming.set(id, rec)
+    const path = env.p
+    const window = env.w
     let result: unknown
     try {
       result = entry.contextual
-        ? entry.fn(this.o.context({ signal: rec.controller!.signal, path: env.p }), ...args)
+        ? entry.fn(this.o.context({ signal: ic.controller!.signal, path }), ...args)
         : entry.fn(...args)
     } catch (e) {
-      this.replyError(id, rec, e)
+      this.replyError(ic, e)
       return
     }
     if (isThenable(result))
       result.then(
-        (v) => this.replyValue(id, rec, v, env),
-        (e) => this.replyError(id, rec, e),
+        (v) => this.replyValue(ic, v, path, window),
+        (e) => this.replyError(ic, e),
       )
-    else this.replyValue(id, rec, result, env)
+    else this.replyValue(ic, result, path, window)
   }
 
-  private replyValue(id: number, rec: InCall, value: unknown, env: CallEnvelope): void {
-    if (this.incoming.get(id) !== rec) return // cancelled meanwhile
+  private replyValue(ic: IncomingCall, value: unknown, path: string, window: number | undefined): void {
+    if (ic.state !== 'running' || this.in.get(ic.id) !== ic) return // cancelled meanwhile
+    const id = ic.id
     if (isAsyncIterable(value)) {
       const max = this.o.maxStreams ?? DEFAULT_MAX_STREAMS
       if (this.producing >= max) {
         const it = value[Symbol.asyncIterator]()
         void Promise.resolve(it.return?.()).catch(() => {})
         this.replyError(
-          id,
-          rec,
+          ic,
           new RpcError(
             'LIMIT_EXCEEDED',
-            `"${env.p}" cannot start a stream: ${this.producing} streams are already running (maxStreams ${max}); ` +
+            `"${path}" cannot start a stream: ${this.producing} streams are already running (maxStreams ${max}); ` +
               'finish or cancel some first',
           ),
         )
         return
       }
-      const p = new Producer(env.w ?? DEFAULT_STREAM_WINDOW)
-      rec.producer = p
+      const p = new Producer(window ?? DEFAULT_STREAM_WINDOW)
+      ic.producer = p
+      ic.state = 'streaming'
       this.producing++
       this.track(
-        this.produce(value, p, id, undefined, `stream "${env.p}"`).finally(() => {
+        this.produce(value, p, id, undefined, `stream "${path}"`).finally(() => {
           this.producing--
-          this.finishIn(id, rec)
+          this.finishIn(ic)
         }),
       )
       return
@@ -735,49 +855,59 @@ export class Session implements TransportSink {
       encoded = this.o.codec.encode(value)
     } catch (e) {
       this.replyError(
-        id,
-        rec,
-        new RpcError('HANDLER_ERROR', `the result of "${env.p}" cannot be sent: ${String(e)}`),
+        ic,
+        new RpcError('HANDLER_ERROR', `the result of "${path}" cannot be sent: ${String(e)}`),
       )
       return
     }
-    this.finishIn(id, rec)
+    this.finishIn(ic)
     const ok: OkEnvelope = { t: 'ok', id }
     if (encoded.json !== undefined) ok.r = encoded.json
     if (encoded.meta !== undefined) ok.x = encoded.meta
+    const key = blobKey('ok', id, undefined)
     if (encoded.blobs) {
       ok.b = encoded.blobs.map((b) => b.byteLength)
-      void this.outbox.sendWithBlobs(ok, encoded.blobs, blobKey('ok', id, undefined))
-    } else this.outbox.send(ok)
+      void this.outbox.sendWithBlobs(ok, encoded.blobs, key)
+    } else this.outbox.send(ok, key)
   }
 
-  private replyError(id: number, rec: InCall, e: unknown): void {
-    if (this.incoming.get(id) !== rec) return
-    this.finishIn(id, rec)
-    this.outbox.send({ t: 'err', id, e: this.toWire(e) })
+  private replyError(ic: IncomingCall, e: unknown): void {
+    if (ic.state === 'done' || this.in.get(ic.id) !== ic) return
+    this.finishIn(ic)
+    this.outbox.send({ t: 'err', id: ic.id, e: this.toWire(e) })
   }
 
-  private finishIn(id: number, rec: InCall): void {
-    if (this.incoming.get(id) === rec) this.incoming.delete(id)
-    if (rec.argQueues) for (const s of rec.argQueues.keys()) this.blobInbox.drop(blobKey('next', id, s))
-    if (rec.argQueues) for (const q of rec.argQueues) if (q && !q.finished) void q.return()
+  private finishIn(ic: IncomingCall): void {
+    const id = ic.id
+    if (this.in.get(id) === ic) this.in.delete(id)
+    ic.state = 'done'
+    if (ic.argQueues)
+      for (const [s, q] of ic.argQueues.entries()) {
+        this.blobInbox.drop(blobKey('next', id, s))
+        this.reassembler.dropOwner(blobKey('next', id, s))
+        if (q && !q.finished) void q.return()
+      }
     this.drainQueue()
+  }
+
+  /** Ends call `ic` here without answering it (the caller answers, or the peer asked for it). */
+  private stopIn(ic: IncomingCall, reason: RpcError): void {
+    if (this.in.get(ic.id) === ic) this.in.delete(ic.id)
+    if (ic.state === 'queued') this.unqueue(ic)
+    ic.stop(reason)
+    this.outbox.cancel(blobKey('ok', ic.id, undefined))
+    this.outbox.cancel(blobKey('next', ic.id, undefined))
+    queueMicrotask(() => this.drainQueue())
   }
 
   private cancelIn(id: number, why: string | undefined): void {
     this.blobInbox.drop(blobKey('call', id, undefined))
+    this.reassembler.dropOwner(blobKey('call', id, undefined))
     this.outbox.cancel(blobKey('ok', id, undefined))
     this.outbox.cancel(blobKey('next', id, undefined))
-    if (this.queued.delete(id)) return
-    const rec = this.incoming.get(id)
-    if (!rec) return
-    this.incoming.delete(id)
-    queueMicrotask(() => this.drainQueue())
-    rec.controller?.abort(
-      new RpcError('CANCELLED', `the caller cancelled the call (${why ?? 'no reason given'})`),
-    )
-    rec.producer?.cancel()
-    if (rec.argQueues) for (const q of rec.argQueues) if (q && !q.finished) void q.return()
+    const ic = this.in.get(id)
+    if (!ic) return
+    this.stopIn(ic, new RpcError('CANCELLED', `the caller cancelled the call (${why ?? 'no reason given'})`))
   }
 
   /**
@@ -795,6 +925,7 @@ export class Session implements TransportSink {
     const it = source[Symbol.asyncIterator]()
     let finished = false
     const withS = <E extends object>(env: E): E => (s === undefined ? env : { ...env, s })
+    const key = blobKey('next', id, s)
     try {
       for (;;) {
         while (p.credit <= 0 && !p.cancelled) await p.wait()
@@ -814,8 +945,8 @@ export class Session implements TransportSink {
         let sent: Promise<void> | undefined
         if (blobs) {
           env.b = blobs.map((b) => b.byteLength)
-          sent = this.outbox.sendWithBlobs(env, blobs, blobKey('next', id, s))
-        } else sent = this.outbox.send(env)
+          sent = this.outbox.sendWithBlobs(env, blobs, key)
+        } else sent = this.outbox.send(env, key)
         if (sent) await sent
         else if (!this.outbox.ready) await this.outbox.whenReady()
       }
@@ -850,35 +981,58 @@ export class Session implements TransportSink {
     this.refusing = { reason, code }
   }
 
-  // ---- closing --------------------------------------------------------------------------------
-
-  /** Closes the session: every pending call rejects with `error`, every running handler's signal fires. */
-  closeWith(error: RpcError): void {
-    if (this.closedError) return
-    this.closedError = error
-    for (const [id, rec] of this.pending) {
-      this.finishOut(id)
-      rec.call.settleError(this.callError(error, rec.path))
-    }
-    for (const rec of this.incoming.values()) {
-      rec.controller?.abort(error)
-      rec.producer?.cancel()
-      if (rec.argQueues) for (const q of rec.argQueues) q?.fail(error)
-    }
-    this.incoming.clear()
-    this.queued.clear()
+  /**
+   * The caller itself is refused (it is not in `allowedCallers`): its calls are answered with `code`, and
+   * nothing else it sends (events, chunks, binary parts, stream items) is processed or stored.
+   */
+  refuseCaller(reason: string, code = 'UNAUTHORIZED'): void {
+    this.refusing = { reason, code }
+    this.refusedCaller = true
     this.reassembler.clear()
     this.blobInbox.clear()
+  }
+
+  // ---- closing --------------------------------------------------------------------------------
+
+  /**
+   * Closes the session: every pending call rejects with `error`, every running handler's signal fires.
+   * `discard`: unread items of result streams are dropped too (a local close: nobody wants them).
+   */
+  closeWith(error: RpcError, discard = false): void {
+    if (this.closedError) return
+    this.closedError = error
+    for (const oc of [...this.out.values()]) oc.fail(this.callError(error, oc.path))
+    if (discard) for (const [q, path] of this.readers) q.discard(this.callError(error, path))
+    this.readers.clear()
+    for (const ic of this.in.values()) ic.stop(error, error)
+    this.in.clear()
+    this.queue.clear()
+    this.reassembler.clear()
+    this.blobInbox.clear()
+    this.ledger.clear()
     this.outbox.close()
     this.o.onClose?.(error)
   }
 
-  /** Closes from this side: cancels the other side's streams, then the transport. */
+  /**
+   * Closes from this side: answers the calls the peer is still waiting for with `error` (its code, e.g.
+   * `CLOSED`), cancels the peer's work for ours, flushes, then closes the transport.
+   */
   close(error: RpcError): void {
     if (this.closedError) return
-    for (const id of this.pending.keys()) this.outbox.send({ t: 'cancel', id, why: 'closed' })
+    for (const ic of this.in.values())
+      this.outbox.send({
+        t: 'err',
+        id: ic.id,
+        e: {
+          name: 'RpcError',
+          code: error.code,
+          message: `Call to "${ic.path}" was stopped: ${error.message}`,
+        },
+      })
+    for (const id of this.out.keys()) this.outbox.send({ t: 'cancel', id, why: 'closed' })
     this.outbox.flush()
-    this.closeWith(error)
+    this.closeWith(error, true)
     this.transport.close()
   }
 

@@ -1,4 +1,6 @@
 import { RpcError } from './errors.js'
+import { formatBytes, type Ledger } from './ledger.js'
+import { ENVELOPE_COST } from './limits.js'
 
 interface Waiter<T> {
   resolve(r: IteratorResult<T>): void
@@ -19,6 +21,8 @@ export interface StreamQueueHooks {
  */
 export class StreamQueue<T> implements AsyncIterableIterator<T> {
   private items: T[] = []
+  /** Bytes charged to the ledger for each buffered item, in step with `items`. */
+  private sizes: number[] = []
   private head = 0
   private waiter: Waiter<T> | null = null
   private done = false
@@ -31,6 +35,8 @@ export class StreamQueue<T> implements AsyncIterableIterator<T> {
     private readonly window: number,
     private readonly hooks: StreamQueueHooks,
     private readonly label: string,
+    /** Where buffered items are charged, so a consumer that does not read costs the session's budget. */
+    private readonly ledger?: Ledger,
   ) {
     this.outstanding = window
   }
@@ -39,8 +45,16 @@ export class StreamQueue<T> implements AsyncIterableIterator<T> {
     return this.done
   }
 
-  /** An item arrived. Returns false (and fails the stream) if the producer overran its credit. */
-  push(item: T): boolean {
+  /** Ended and read out: nothing left to deliver. */
+  get idle(): boolean {
+    return this.done && this.head >= this.items.length
+  }
+
+  /**
+   * An item arrived; `size` tells what it holds if it has to wait for the consumer. Returns false (and
+   * fails the stream) if the producer overran its credit or the session's budget cannot hold the item.
+   */
+  push(item: T, size?: () => number): boolean {
     if (this.done) return true
     if (--this.outstanding < 0) {
       this.fail(
@@ -57,7 +71,24 @@ export class StreamQueue<T> implements AsyncIterableIterator<T> {
       this.waiter = null
       this.taken()
       w.resolve({ value: item, done: false })
-    } else this.items.push(item)
+      return true
+    }
+    const bytes = this.ledger ? (size?.() ?? 0) + ENVELOPE_COST : 0
+    if (this.ledger && !this.ledger.charge('buffered', bytes)) {
+      const l = this.ledger
+      this.discard(
+        new RpcError(
+          'LIMIT_EXCEEDED',
+          `${this.label}: an unread item of ${formatBytes(bytes)} does not fit in the ${formatBytes(l.budget)} ` +
+            `this end holds for its peer (maxHeldBytes; ${formatBytes(l.used)} in use); read the stream faster, ` +
+            'lower its window, or raise maxHeldBytes',
+        ),
+      )
+      this.hooks.cancel('too much buffered')
+      return false
+    }
+    this.items.push(item)
+    this.sizes.push(bytes)
     return true
   }
 
@@ -77,9 +108,11 @@ export class StreamQueue<T> implements AsyncIterableIterator<T> {
   next(): Promise<IteratorResult<T>> {
     if (this.head < this.items.length) {
       const value = this.items[this.head]!
+      this.ledger?.release('buffered', this.sizes[this.head]!)
       this.items[this.head++] = undefined as T
       if (this.head === this.items.length) {
         this.items = []
+        this.sizes = []
         this.head = 0
       }
       this.taken()
@@ -100,15 +133,36 @@ export class StreamQueue<T> implements AsyncIterableIterator<T> {
     })
   }
 
+  /**
+   * Ends the stream with `error` and drops what was buffered: the next `next()` rejects with it (after
+   * `client.close()`, no item that arrived earlier is delivered).
+   */
+  discard(error: unknown): void {
+    this.dropBuffered()
+    if (this.done) {
+      // Already ended or failed, perhaps with items left: now nothing is left but the error.
+      if (this.error === null) this.error = error
+      return
+    }
+    this.fail(error)
+  }
+
   return(): Promise<IteratorResult<T>> {
     if (!this.done) {
       this.done = true
-      this.items = []
-      this.head = 0
+      this.dropBuffered()
       this.hooks.cancel('break')
       this.flushWaiter()
     }
     return Promise.resolve({ value: undefined, done: true })
+  }
+
+  private dropBuffered(): void {
+    if (this.ledger)
+      for (let i = this.head; i < this.sizes.length; i++) this.ledger.release('buffered', this.sizes[i]!)
+    this.items = []
+    this.sizes = []
+    this.head = 0
   }
 
   [Symbol.asyncIterator](): this {

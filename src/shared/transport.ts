@@ -27,6 +27,11 @@ export interface Transport {
   /** Largest message body (bytes of UTF-8 JSON) this transport may send; bigger envelopes are chunked. */
   readonly maxMessageBytes: number
   start(sink: TransportSink): void
+  /**
+   * Bytes handed to `send` that the peer has not taken yet (a peer that stopped reading makes it grow);
+   * counted in the session's budget. Undefined when the transport cannot tell.
+   */
+  readonly buffered?: number
   /** Sends one message. Returns false when the sender should wait for `drain` before more bulk data. */
   send(message: string | object): boolean
   close(): void

@@ -139,7 +139,7 @@ describe('lifecycle', () => {
     )
   })
 
-  it('on SIGTERM during a stream, the generator finally runs and the host exits 0', async () => {
+  it('on SIGTERM during a stream, the generator finally runs, the stream ends CLOSED and the host exits 0', async () => {
     fixture = startFixture()
     const it = fixture.client.call.count(1_000_000, 1)[Symbol.asyncIterator]()
     await it.next()
@@ -149,7 +149,7 @@ describe('lifecycle', () => {
       (async () => {
         for (let r = await it.next(); !r.done; r = await it.next()) {}
       })(),
-    ).rejects.toMatchObject({ code: 'DISCONNECTED' })
+    ).rejects.toMatchObject({ code: 'CLOSED', message: expect.stringMatching(/the host is shutting down/) })
     await eventually(() => child.exitCode !== null, 'the host to exit', 2_000)
     expect(child.exitCode).toBe(0)
     expect(fixture.marks()).toContain('count finally n=1000000')

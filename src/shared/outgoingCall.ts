@@ -1,0 +1,151 @@
+import { RpcError } from './errors.js'
+import type { Producer } from './producer.js'
+import type { RemoteCall } from './remoteCall.js'
+import type { StreamQueue } from './streamQueue.js'
+
+/**
+ * Where a call this end made stands:
+ * - `waiting`: sent, nothing back yet (the reply timer runs);
+ * - `arriving`: a reply is coming in pieces (chunks or binary parts); the timer is re-armed by each piece;
+ * - `streaming`: the reply is a stream and items are coming (no timer: the producer may be slow on purpose);
+ * - `done`: settled; nothing more is accepted for it.
+ */
+export type OutgoingState = 'waiting' | 'arriving' | 'streaming' | 'done'
+
+/** What an outgoing call needs from its session. */
+export interface OutgoingHooks {
+  /** The call ended here: forget it, stop its argument streams and drop what is still coming for it. */
+  ended(call: OutgoingCall): void
+  /** Tell the peer to stop working on the call. */
+  cancel(call: OutgoingCall, why: string): void
+}
+
+/**
+ * A call this end made, with its states, its reply deadline and its abort listener. The session routes
+ * reply envelopes to it; each method says whether the envelope made sense in the current state, and an
+ * envelope that does not fails the call with `PROTOCOL_ERROR` instead of leaving it pending.
+ */
+export class OutgoingCall {
+  state: OutgoingState = 'waiting'
+  /** Producers of this call's argument streams, by argument index. */
+  args: Producer[] | undefined
+  private timer: ReturnType<typeof setTimeout> | undefined
+  private onAbort: (() => void) | undefined
+
+  constructor(
+    readonly id: number,
+    readonly path: string,
+    readonly call: RemoteCall,
+    private readonly peer: string,
+    private readonly timeout: number,
+    private readonly signal: AbortSignal | undefined,
+    private readonly hooks: OutgoingHooks,
+  ) {
+    this.arm()
+    if (signal) {
+      this.onAbort = () => {
+        if (this.state === 'done') return
+        this.hooks.cancel(this, 'abort')
+        this.fail(abortError(path, signal))
+      }
+      signal.addEventListener('abort', this.onAbort, { once: true })
+    }
+  }
+
+  /** True until the call settled. */
+  get live(): boolean {
+    return this.state !== 'done'
+  }
+
+  /**
+   * A piece of the reply or of a stream item (a chunk, an envelope awaiting binary parts, a part) arrived:
+   * it is on its way, so wait for the next piece, each with a fresh deadline.
+   */
+  piece(): void {
+    if (this.state === 'done') return
+    if (this.state === 'waiting') this.state = 'arriving'
+    this.arm()
+  }
+
+  /** The unary result. False when the call is a stream: `ok` after `next` makes no sense. */
+  ok(value: unknown): boolean {
+    if (this.state === 'streaming') return false
+    this.end()
+    this.call.settleValue(value)
+    return true
+  }
+
+  /** The unary result could not be decoded, or the peer said the call failed. */
+  fail(error: RpcError): void {
+    if (this.state === 'done') return
+    this.end()
+    this.call.settleError(error)
+  }
+
+  /** A stream item: the queue to push it into. */
+  next(): StreamQueue<unknown> {
+    this.state = 'streaming'
+    this.disarm()
+    return this.call.streamQueue()
+  }
+
+  /** The stream ended (an empty stream may end without any item). */
+  streamEnd(): void {
+    this.end()
+    this.call.streamQueue().end()
+  }
+
+  /** Fails the call because the peer broke the protocol for it, and tells the peer to stop. */
+  violation(message: string, why = 'protocol error'): void {
+    if (this.state === 'done') return
+    this.hooks.cancel(this, why)
+    this.fail(new RpcError('PROTOCOL_ERROR', `Call to "${this.path}" failed: ${message}`))
+  }
+
+  /** Ends the call without settling it (the caller settles it, or it was settled already). */
+  end(): void {
+    if (this.state === 'done') return
+    this.state = 'done'
+    this.disarm()
+    if (this.onAbort) this.signal!.removeEventListener('abort', this.onAbort)
+    this.hooks.ended(this)
+  }
+
+  private arm(): void {
+    this.disarm()
+    const ms = this.timeout
+    if (!(ms > 0 && Number.isFinite(ms))) return
+    this.timer = setTimeout(() => this.timedOut(ms), ms)
+    ;(this.timer as { unref?: () => void }).unref?.()
+  }
+
+  private disarm(): void {
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = undefined
+  }
+
+  private timedOut(ms: number): void {
+    if (this.state === 'done') return
+    const what =
+      this.state === 'arriving'
+        ? `its reply started to arrive but no piece of it came for ${ms} ms (the peer stalled mid-reply)`
+        : this.state === 'streaming'
+          ? `an item of its stream started to arrive but no piece of it came for ${ms} ms`
+          : `timed out after ${ms} ms; the handler may be stuck or slow`
+    this.hooks.cancel(this, 'timeout')
+    this.fail(
+      new RpcError(
+        'TIMEOUT',
+        `Call to "${this.path}" on ${this.peer} ${what}: fix it, or raise the limit with .with({ timeout }) ` +
+          'or the timeout option',
+      ),
+    )
+  }
+}
+
+/** The error of a call aborted through its signal, with the signal's reason. */
+export function abortError(path: string, signal: AbortSignal): RpcError {
+  const reason = signal.reason
+  const why = reason instanceof Error ? reason.message : reason === undefined ? '' : String(reason)
+  return new RpcError('ABORTED', `Call to "${path}" was aborted${why ? `: ${why}` : ''}`, { cause: reason })
+}
