@@ -1,6 +1,7 @@
 import { SuperJSON } from 'superjson'
 import { decodeBase64, encodeBase64 } from './base64.js'
 import { applySuperjsonMeta, type TypeAnnotation } from './superjsonMeta.js'
+import { checkCrossable } from './values.js'
 
 /**
  * Turns values into JSON-safe data and back. `encode` returns the JSON and, only when the value needed
@@ -188,6 +189,7 @@ export function superjsonCodec(options: { blobThreshold?: number } = {}): Codec 
       // Nothing at all, as PROTOCOL.md shows (`{"t":"ok","id":4}`), rather than `null` plus metadata.
       if (value === undefined) return { json: undefined }
       if (isPlainJson(value)) return { json: value }
+      checkCrossable(value)
       ctx.collect = opts?.inline ? null : []
       try {
         const { json, meta } = sj.serialize(value)

@@ -154,3 +154,86 @@ export function asStreamArg(v: unknown): AsyncIterable<unknown> | undefined {
   }
   return undefined
 }
+
+/** A value the codec cannot carry (a function or a symbol), found at `path` inside what was being sent. */
+export class UncrossableError extends TypeError {
+  constructor(
+    /** Keys from the sent value down to the bad one: array indexes, property names, `<key>`/`<value>` of Map entries. */
+    readonly path: ReadonlyArray<string | number>,
+    readonly kind: 'function' | 'symbol',
+  ) {
+    super(
+      `${describePath(path)} is a ${kind}; ${kind}s cannot cross to the other end (they would arrive as null): ` +
+        'send data, and for a callback use a stream or an event',
+    )
+    this.name = 'TypeError'
+  }
+}
+
+/** `[1].cb`, or `the value` for the root. */
+export function describePath(path: ReadonlyArray<string | number>): string {
+  if (path.length === 0) return 'the value'
+  return path
+    .map((k) =>
+      typeof k === 'number'
+        ? `[${k}]`
+        : /^(?:[A-Za-z_$][\w$]*|<[a-z]+ \d+>)$/.test(k)
+          ? `.${k}`
+          : `[${JSON.stringify(k)}]`,
+    )
+    .join('')
+}
+
+/**
+ * Throws an `UncrossableError` naming the first function or symbol inside arrays, plain objects, Maps and
+ * Sets of `value`; visits each object once (the value may share or contain itself).
+ *
+ * @example
+ * checkCrossable([1, { cb: () => {} }]) // throws: [1].cb is a function; ...
+ */
+export function checkCrossable(value: unknown): void {
+  const seen = new Set<object>()
+  const stack: Array<[unknown, ReadonlyArray<string | number>]> = [[value, []]]
+  while (stack.length > 0) {
+    const [v, path] = stack.pop()!
+    if (typeof v === 'function') throw new UncrossableError(path, 'function')
+    if (typeof v === 'symbol') throw new UncrossableError(path, 'symbol')
+    if (!isObject(v) || seen.has(v)) continue
+    seen.add(v)
+    if (Array.isArray(v)) for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], [...path, i]])
+    else if (v instanceof Map) {
+      let i = 0
+      for (const [k, x] of v) {
+        stack.push([x, [...path, `<value ${i}>`]], [k, [...path, `<key ${i}>`]])
+        i++
+      }
+    } else if (v instanceof Set) {
+      let i = 0
+      for (const x of v) stack.push([x, [...path, `<element ${i++}>`]])
+    } else {
+      const proto = Object.getPrototypeOf(v)
+      if (proto === Object.prototype || proto === null)
+        for (const k of Object.keys(v).reverse())
+          stack.push([(v as Record<string, unknown>)[k], [...path, k]])
+    }
+  }
+}
+
+/**
+ * The message for arguments of call `path` that the codec refused: it names the argument and the path
+ * inside it when the codec said where (an `UncrossableError`).
+ *
+ * @example
+ * cannotSendArguments('fs.watch', 'host "com.acme.app"', new UncrossableError([1, 'cb'], 'function'))
+ * // 'Argument 1 of "fs.watch" cannot be sent: its .cb is a function, which cannot cross to host "com.acme.app"; ...'
+ */
+export function cannotSendArguments(path: string, peer: string, e: unknown): string {
+  if (e instanceof UncrossableError && typeof e.path[0] === 'number') {
+    const inside = e.path.length > 1 ? `its ${describePath(e.path.slice(1))}` : 'it'
+    return (
+      `Argument ${e.path[0]} of "${path}" cannot be sent: ${inside} is a ${e.kind}, which cannot cross to ${peer}; ` +
+      'send data instead (for a callback, use a stream or an event)'
+    )
+  }
+  return `Arguments of "${path}" cannot be sent: ${e instanceof Error ? e.message : String(e)}`
+}
