@@ -64,6 +64,14 @@ describe('PROTOCOL.md is true to the code', () => {
     expect(superjsonCodec().decode(ok.r, ok.x, blobs)).toEqual(new Uint8Array([1, 2, 3, 4, 5, 6]))
   })
 
+  it('shows an undefined result as the default codec sends it: no r, no x', async () => {
+    const { superjsonCodec } = await import('../src/shared/codec.js')
+    const ok = examples.map((t) => JSON.parse(t)).find((e) => e.t === 'ok' && e.id === 4)
+    expect(ok).toEqual({ t: 'ok', id: 4 })
+    expect(superjsonCodec().encode(undefined)).toEqual({ json: undefined })
+    // test/faults/decodeWork.test.ts checks the same on a real host's reply.
+  })
+
   it('has chunk examples that reassemble into a valid envelope', () => {
     const r = new Reassembler(1 << 20)
     let out: unknown

@@ -289,7 +289,8 @@ export class AppServer {
         : undefined)
     if (refusal) {
       this.log(`nmrpc: ${refusal}`)
-      session.refuseCalls(refusal, this.live.size >= max ? 'LIMIT_EXCEEDED' : 'UNAUTHORIZED')
+      // A refused connection gets nothing processed: not its events, chunks or binary parts either.
+      session.refuseCaller(refusal, this.live.size >= max ? 'LIMIT_EXCEEDED' : 'UNAUTHORIZED')
       setTimeout(() => void conn.close('refused'), 2_000).unref()
     } else {
       this.live.set(id, served)

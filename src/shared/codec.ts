@@ -1,5 +1,7 @@
 import { SuperJSON } from 'superjson'
 import { decodeBase64, encodeBase64 } from './base64.js'
+import { applySuperjsonMeta, type TypeAnnotation } from './superjsonMeta.js'
+import { checkCrossable } from './values.js'
 
 /**
  * Turns values into JSON-safe data and back. `encode` returns the JSON and, only when the value needed
@@ -24,27 +26,47 @@ export const DEFAULT_BLOB_THRESHOLD = 256 * 1024
 const MAX_FAST_DEPTH = 32
 
 /**
- * True when `JSON.parse(JSON.stringify(v))` gives back an equal value: only strings, finite numbers
- * (not -0), booleans, null, and plain arrays and objects of those. Such values skip superjson's walk.
+ * Work the fast path does before it also checks for shared objects: about a message's worth (an object or array
+ * counts `OBJECT_COST`, a string its length). Below it, a value whose objects are shared is sent
+ * as copies, as JSON would; past it, the check runs, so a decoded graph with 2^40 paths (shared
+ * references the peer sent, echoed back by a handler) goes to superjson, which carries each object once,
+ * instead of being walked and stringified path by path.
  */
-export function isPlainJson(v: unknown, depth = 0): boolean {
+const PLAIN_WALK_BUDGET = 1024 * 1024
+/** What an object or array costs of that budget: about the bytes a small one takes as JSON. */
+const OBJECT_COST = 16
+
+interface PlainWalk {
+  left: number
+  /** Objects seen so far, in the second pass only. */
+  seen: Set<object> | undefined
+}
+
+function plain(v: unknown, depth: number, w: PlainWalk): boolean {
   switch (typeof v) {
     case 'string':
+      w.left -= v.length
+      return w.left >= 0
     case 'boolean':
       return true
     case 'number':
       return Number.isFinite(v) && !(v === 0 && 1 / v < 0)
     case 'object': {
       if (v === null) return true
-      if (depth >= MAX_FAST_DEPTH) return false
+      w.left -= OBJECT_COST
+      if (depth >= MAX_FAST_DEPTH || w.left < 0) return false
+      if (w.seen) {
+        if (w.seen.has(v)) return false
+        w.seen.add(v)
+      }
       if (Array.isArray(v)) {
-        for (let i = 0; i < v.length; i++) if (!(i in v) || !isPlainJson(v[i], depth + 1)) return false
+        for (let i = 0; i < v.length; i++) if (!(i in v) || !plain(v[i], depth + 1, w)) return false
         return true
       }
       const proto = Object.getPrototypeOf(v)
       if (proto !== Object.prototype && proto !== null) return false
       for (const key in v) {
-        if (!isPlainJson((v as Record<string, unknown>)[key], depth + 1)) return false
+        if (!plain((v as Record<string, unknown>)[key], depth + 1, w)) return false
       }
       return true
     }
@@ -53,69 +75,21 @@ export function isPlainJson(v: unknown, depth = 0): boolean {
   }
 }
 
-const MAX_META_DEPTH = 1000
-
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v)
-
-/** A node of superjson's `values` tree: `[type, children?]` or `{ path: node }`; a type is `"Date"` or `["custom", "u8"]`. */
-function isValueTree(t: unknown, depth: number): boolean {
-  if (depth > MAX_META_DEPTH) return false
-  if (Array.isArray(t)) {
-    const [type, children] = t as unknown[]
-    const typeOk =
-      typeof type === 'string' ||
-      (Array.isArray(type) && type.length === 2 && type.every((x) => typeof x === 'string'))
-    return (
-      t.length >= 1 && t.length <= 2 && typeOk && (children === undefined || isTreeRecord(children, depth))
-    )
-  }
-  return isTreeRecord(t, depth)
-}
-
-function isTreeRecord(t: unknown, depth: number): boolean {
-  if (!isRecord(t)) return false
-  for (const key in t) if (!isValueTree(t[key], depth + 1)) return false
-  return true
-}
-
-const isPathList = (v: unknown) => Array.isArray(v) && v.every((p) => typeof p === 'string')
-const isPathRecord = (v: unknown) => isRecord(v) && Object.values(v).every(isPathList)
-
 /**
- * Checks the shape of superjson metadata from the other end before superjson walks it. superjson trusts
- * it: a string where a tree node belongs (`{"values":"x"}`) sends its walker into unbounded recursion
- * (about 30 ms of CPU per 20-byte message before the stack overflows).
+ * True when `JSON.parse(JSON.stringify(v))` gives back an equal value: only strings, finite numbers
+ * (not -0), booleans, null, and plain arrays and objects of those. Such values skip superjson's walk.
+ * Large values are also checked for shared objects (see `PLAIN_WALK_BUDGET`), so this costs time linear
+ * in the number of objects, not of paths.
+ *
+ * @example
+ * isPlainJson({ a: [1, 'x', null] }) // true
+ * isPlainJson({ at: new Date() }) // false
  */
-function checkMeta(meta: unknown): void {
-  const bad = (what: string) => {
-    let shown: string
-    try {
-      shown = JSON.stringify(meta).slice(0, 80)
-    } catch {
-      shown = typeof meta
-    }
-    throw new TypeError(
-      `superjson metadata ${shown} is malformed: ${what}; the sender is not a superjson codec`,
-    )
-  }
-  if (!isRecord(meta)) bad('not an object')
-  const m = meta as Record<string, unknown>
-  if (m.v !== undefined && typeof m.v !== 'number') bad('"v" is not a number')
-  if (m.values !== undefined && !isValueTree(m.values, 0)) bad('"values" is not a tree of type annotations')
-  const eq = m.referentialEqualities
-  if (
-    eq !== undefined &&
-    !isPathRecord(eq) &&
-    !(
-      Array.isArray(eq) &&
-      eq.length >= 1 &&
-      eq.length <= 2 &&
-      isPathList(eq[0]) &&
-      (eq[1] === undefined || isPathRecord(eq[1]))
-    )
-  )
-    bad('"referentialEqualities" is not a map of paths')
+export function isPlainJson(v: unknown): boolean {
+  const fast: PlainWalk = { left: PLAIN_WALK_BUDGET, seen: undefined }
+  if (plain(v, 0, fast)) return true
+  if (fast.left >= 0) return false
+  return plain(v, 0, { left: Number.POSITIVE_INFINITY, seen: new Set() })
 }
 
 interface BlobContext {
@@ -125,8 +99,17 @@ interface BlobContext {
   provide: readonly Uint8Array[] | null
 }
 
+/** The peer's base64 text; anything else is refused (`Buffer.from({ length: 1e9 })` would allocate 1 GB). */
+function base64Of(v: unknown): string {
+  if (typeof v !== 'string') throw new TypeError(`binary value sent as ${typeof v}, not base64 text`)
+  return v
+}
+
 function createSuperJSON(ctx: BlobContext, threshold: number): SuperJSON {
-  const sj = new SuperJSON()
+  // dedupe: an object met again is written once and `null` at its other places (its metadata says where),
+  // so the JSON stays a tree. Without it superjson's JSON shares nodes, and 40 levels of shared objects
+  // stringify to 2^40 copies.
+  const sj = new SuperJSON({ dedupe: true })
   const blobIndex = (v: unknown): number => {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
       throw new TypeError(`bad binary part index ${String(v)}`)
@@ -166,7 +149,7 @@ function createSuperJSON(ctx: BlobContext, threshold: number): SuperJSON {
     {
       isApplicable: (v): v is Uint8Array => v instanceof Uint8Array,
       serialize: (v) => encodeBase64(v),
-      deserialize: (v) => decodeBase64(v),
+      deserialize: (v) => decodeBase64(base64Of(v)),
     },
     'u8',
   )
@@ -175,7 +158,7 @@ function createSuperJSON(ctx: BlobContext, threshold: number): SuperJSON {
       isApplicable: (v): v is ArrayBuffer => v instanceof ArrayBuffer,
       serialize: (v) => encodeBase64(new Uint8Array(v)),
       deserialize: (v) => {
-        const u8 = decodeBase64(v)
+        const u8 = decodeBase64(base64Of(v))
         return u8.buffer.slice(u8.byteOffset, u8.byteOffset + u8.byteLength) as ArrayBuffer
       },
     },
@@ -198,9 +181,15 @@ function createSuperJSON(ctx: BlobContext, threshold: number): SuperJSON {
 export function superjsonCodec(options: { blobThreshold?: number } = {}): Codec {
   const ctx: BlobContext = { collect: null, provide: null }
   const sj = createSuperJSON(ctx, options.blobThreshold ?? DEFAULT_BLOB_THRESHOLD)
+  // One value at a time: superjson converts a leaf (Date, BigInt, binary, ...) by its annotation at the root.
+  const decodeLeaf = (json: unknown, type: TypeAnnotation) =>
+    sj.deserialize({ json: json as never, meta: { values: [type as never], v: 1 } }, { inPlace: true })
   return {
     encode(value, opts) {
+      // Nothing at all, as PROTOCOL.md shows (`{"t":"ok","id":4}`), rather than `null` plus metadata.
+      if (value === undefined) return { json: undefined }
       if (isPlainJson(value)) return { json: value }
+      checkCrossable(value)
       ctx.collect = opts?.inline ? null : []
       try {
         const { json, meta } = sj.serialize(value)
@@ -213,10 +202,9 @@ export function superjsonCodec(options: { blobThreshold?: number } = {}): Codec 
     },
     decode(json, meta, blobs) {
       if (meta === undefined) return json
-      checkMeta(meta)
       ctx.provide = blobs ?? null
       try {
-        return sj.deserialize({ json: json as never, meta: meta as never })
+        return applySuperjsonMeta(json, meta, decodeLeaf)
       } finally {
         ctx.provide = null
       }

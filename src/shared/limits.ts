@@ -68,3 +68,20 @@ export const MAX_OPEN_MESSAGES = 256
 
 /** What an envelope waiting in the ledger (queued call, unread item, envelope awaiting parts) costs beyond its data. */
 export const ENVELOPE_COST = 256
+
+/**
+ * Most digits in a BigInt taken from the other end. Parsing decimal text into a BigInt costs more than
+ * linear time past about a thousand digits (a 1 MiB BigInt takes 0.5 s); 4096 digits cost about 50 ms per
+ * MiB of message, near plain JSON. Larger numbers can travel as strings.
+ */
+export const MAX_BIGINT_DIGITS = 4096
+
+/**
+ * How many times larger than its graph an argument of a `validate(...)` handler may be when walked path by
+ * path. A schema validator visits a shared object once per path to it: 40 levels of shared references
+ * are 80 nodes but 2^40 paths. Up to `VALIDATION_EXPANSION_SLACK` extra visits are always allowed.
+ */
+export const MAX_VALIDATION_EXPANSION = 8
+
+/** Visits over the graph's size a validated argument may always cost (ordinary sharing stays legal). */
+export const VALIDATION_EXPANSION_SLACK = 65_536

@@ -34,7 +34,7 @@ import { Reassembler } from './reassembler.js'
 import { RemoteCall } from './remoteCall.js'
 import { StreamQueue } from './streamQueue.js'
 import type { CloseInfo, Transport, TransportSink } from './transport.js'
-import { asStreamArg, deeperThan, isAsyncIterable, isThenable } from './values.js'
+import { asStreamArg, cannotSendArguments, deeperThan, isAsyncIterable, isThenable } from './values.js'
 
 /** Per-call options, as given to `client.with(...)`. */
 export interface CallOptions {
@@ -214,11 +214,9 @@ export class Session implements TransportSink {
       encoded = this.o.codec.encode(sendArgs)
     } catch (e) {
       call.settleError(
-        new RpcError(
-          'BAD_REQUEST',
-          `Arguments of "${path}" cannot be sent: ${e instanceof Error ? e.message : String(e)}`,
-          { cause: e },
-        ),
+        new RpcError('BAD_REQUEST', cannotSendArguments(path, this.o.peer, e), {
+          cause: e,
+        }),
       )
       return call
     }

@@ -1,6 +1,8 @@
 import { RpcError } from './errors.js'
+import { MAX_VALIDATION_EXPANSION, VALIDATION_EXPANSION_SLACK } from './limits.js'
 import type { InferInput, InferOutput, StandardIssue, StandardSchemaV1 } from './standardSchema.js'
 import type { ContextualHandler } from './types.js'
+import { unfoldedSize, type WalkWork } from './values.js'
 import { isContextual, withContext } from './withContext.js'
 
 type Required<S extends readonly StandardSchemaV1[]> = { -readonly [K in keyof S]: InferInput<S[K]> }
@@ -30,6 +32,27 @@ function pathOf(issue: StandardIssue): string {
       return typeof key === 'number' ? `[${key}]` : `.${String(key)}`
     })
     .join('')
+}
+
+/**
+ * Refuses an argument that a schema would walk far more times than it has nodes: schema validators do
+ * not remember what they have seen, so a graph of shared references (which superjson carries) costs them
+ * one visit per path, and a circular one never ends.
+ */
+function checkWalkable(value: unknown, argument: number): void {
+  const work: WalkWork = { steps: 0 }
+  const visits = unfoldedSize(value, Number.POSITIVE_INFINITY, work)
+  if (visits === Number.POSITIVE_INFINITY)
+    throw new RpcError(
+      'BAD_REQUEST',
+      `argument ${argument} is circular (it contains itself); a schema cannot validate it: send it without the cycle`,
+    )
+  if (visits > MAX_VALIDATION_EXPANSION * work.steps + VALIDATION_EXPANSION_SLACK)
+    throw new RpcError(
+      'BAD_REQUEST',
+      `argument ${argument} shares objects so often that validating it means ${visits.toPrecision(3)} visits for ` +
+        `${work.steps} nodes (more than ${MAX_VALIDATION_EXPANSION}x, MAX_VALIDATION_EXPANSION); send each shared object fewer times`,
+    )
 }
 
 async function check(
@@ -91,6 +114,7 @@ export function validate(
     if (args.length > schemas.length)
       throw new RpcError('BAD_REQUEST', `takes at most ${schemas.length} argument(s), got ${args.length}`)
     const out: unknown[] = []
+    for (let i = 0; i < args.length; i++) checkWalkable(args[i], i)
     for (let i = 0; i < schemas.length; i++) out.push(await check(schemas[i]!, args[i], i))
     while (out.length > args.length && out[out.length - 1] === undefined) out.pop()
     return out
