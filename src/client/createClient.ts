@@ -7,6 +7,7 @@ import type { HelloEnvelope } from '../shared/protocol.js'
 import { createCallProxy } from '../shared/proxy.js'
 import { RemoteCall } from '../shared/remoteCall.js'
 import { type BaseContext, type CallOptions, Session } from '../shared/session.js'
+import { type TraceOption, traceTransport } from '../shared/trace.js'
 import type { ApiOf, EventMap, EventsOf, Remote } from '../shared/types.js'
 import { utf8Length } from '../shared/utf8.js'
 import { IMPL } from '../shared/version.js'
@@ -45,6 +46,12 @@ export interface ClientOptions extends EndpointOptions {
    * @default false
    */
   reconnect?: boolean | ReconnectOptions
+  /**
+   * One line per envelope in and out (kind, id, method, size, time since its call started, outcome):
+   * `true` writes them to `log`, a function receives them. Off costs nothing (nothing is wrapped).
+   * @default false
+   */
+  trace?: TraceOption
 }
 
 export interface ReconnectOptions {
@@ -230,7 +237,10 @@ class NativeClient implements Client<unknown> {
       o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
       typeof this.target === 'string',
     )
-    const session: Session = new Session(transport, {
+    const traced = o.trace
+      ? traceTransport(transport, { side: 'client', log: o.trace === true ? log : o.trace })
+      : transport
+    const session: Session = new Session(traced, {
       role: 'client',
       peer: `host "${this.host}"`,
       self: 'the extension',

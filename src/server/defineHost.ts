@@ -6,9 +6,11 @@ import { BROWSER_INBOUND_LIMIT, DEFAULT_CLOSE_GRACE, DEFAULT_MAX_FRAME_IN } from
 import { type EndpointOptions, resolveEndpointOptions } from '../shared/options.js'
 import { createCallProxy } from '../shared/proxy.js'
 import { type BaseContext, type CallOptions, Session } from '../shared/session.js'
+import { type TraceOption, traceTransport } from '../shared/trace.js'
 import type { ApiCarrier, EventCarrier, EventMap, Remote } from '../shared/types.js'
 import { IMPL } from '../shared/version.js'
 import { type LaunchContext, parseLaunchContext } from './launchContext.js'
+import { type AnyHostMiddleware, applyHostMiddleware } from './middleware.js'
 import { StdioTransport } from './stdioTransport.js'
 import { guardStdout } from './stdoutGuard.js'
 
@@ -55,6 +57,17 @@ export interface HostOptions extends EndpointOptions {
    * @default a line on stderr
    */
   log?: (line: string) => void
+  /**
+   * Middleware run around every call, first to last (see `hostMiddleware`); `host.use(...)` appends more.
+   * @default []
+   */
+  use?: readonly AnyHostMiddleware[]
+  /**
+   * One line per envelope in and out (kind, id, method, size, time since its call started, outcome):
+   * `true` writes them to `log`, a function receives them. Off costs nothing (nothing is wrapped).
+   * @default true when the environment has NMRPC_TRACE=1, else false
+   */
+  trace?: TraceOption
 }
 
 export interface ListenOptions {
@@ -87,6 +100,7 @@ export class NativeHost<Api extends object, Events extends EventMap = EventMap>
   private closing: Promise<void> | null = null
   private caller: LaunchContext = { browser: 'unknown', argv: [] }
   private readonly peerProxy: unknown
+  private readonly middleware: AnyHostMiddleware[]
 
   constructor(
     handlers: Api,
@@ -94,6 +108,12 @@ export class NativeHost<Api extends object, Events extends EventMap = EventMap>
   ) {
     this.handlers = handlers
     this.table = flattenHandlers(handlers, 'defineHost')
+    this.middleware = [...(options.use ?? [])]
+    for (const [i, m] of this.middleware.entries())
+      if (typeof m !== 'function')
+        throw new TypeError(
+          `defineHost: use[${i}] is ${typeof m}, not a middleware function (ctx, next) => ...`,
+        )
     this.peerProxy = createCallProxy((path, args) => this.requireSession().call(path, args))
   }
 
@@ -121,6 +141,25 @@ export class NativeHost<Api extends object, Events extends EventMap = EventMap>
    */
   withEvents<E extends EventMap>(): NativeHost<Api, E> {
     return this as unknown as NativeHost<Api, E>
+  }
+
+  /**
+   * Appends middleware to run around every call, after those given in `use`. Call it before `listen()`.
+   *
+   * @example
+   * host.use(async (ctx, next) => {
+   *   const t = performance.now()
+   *   try { return await next() } finally { console.error(ctx.path, performance.now() - t) }
+   * })
+   */
+  use(...middleware: AnyHostMiddleware[]): this {
+    if (this.session)
+      throw new Error('host.use() after host.listen(): add middleware before the host starts serving')
+    for (const m of middleware)
+      if (typeof m !== 'function')
+        throw new TypeError(`host.use() takes middleware functions (ctx, next) => ..., got ${typeof m}`)
+    this.middleware.push(...middleware)
+    return this
   }
 
   /** Sends an event to the extension (`client.on(name, fn)` receives it). Fire and forget. */
@@ -158,11 +197,15 @@ export class NativeHost<Api extends object, Events extends EventMap = EventMap>
       closed = resolve
     })
     const from = this.caller.origin ?? this.caller.extensionId
-    const session = new Session(transport, {
+    const trace = o.trace ?? process.env.NMRPC_TRACE === '1'
+    const traced = trace
+      ? traceTransport(transport, { side: `host "${name}"`, log: trace === true ? log : trace })
+      : transport
+    const session = new Session(traced, {
       role: 'host',
       peer: from ? `the extension (${from})` : 'the extension',
       self: `host "${name}"`,
-      handlers: this.table,
+      handlers: applyHostMiddleware(this.table, this.middleware),
       ...resolveEndpointOptions(o),
       impl: IMPL,
       byteLength: Buffer.byteLength,
@@ -221,6 +264,16 @@ export class NativeHost<Api extends object, Events extends EventMap = EventMap>
       session.close(new RpcError('CLOSED', 'the host is shutting down'))
     })()
     return this.closing
+  }
+
+  /** `await using host = defineHost(...)`: closes like `close()` when the scope ends. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+
+  /** `using host = defineHost(...)`: starts `close()` when the scope ends (it does not wait for it). */
+  [Symbol.dispose](): void {
+    void this.close()
   }
 
   private requireSession(): Session {

@@ -4,6 +4,7 @@ export type { EndpointOptions } from '../shared/options.js'
 export { PROTOCOL_VERSION } from '../shared/protocol.js'
 export type { BaseContext, CallOptions } from '../shared/session.js'
 export type { StandardSchemaV1 } from '../shared/standardSchema.js'
+export type { TraceOption } from '../shared/trace.js'
 export type { ApiOf, ContextualHandler, EventMap, EventsOf, Remote, RemoteStream } from '../shared/types.js'
 export { type ValidationErrorData, validate } from '../shared/validate.js'
 export {
@@ -14,4 +15,12 @@ export {
   NativeHost,
 } from './defineHost.js'
 export { type LaunchContext, parseLaunchContext } from './launchContext.js'
+export {
+  type AddedBy,
+  type AnyHostMiddleware,
+  type HostCallContext,
+  type HostMiddleware,
+  type HostNext,
+  hostMiddleware,
+} from './middleware.js'
 export { withContext } from './withContext.js'
