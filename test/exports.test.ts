@@ -39,6 +39,7 @@ describe('public exports of the built package', () => {
         "RPC_ERROR_CODES",
         "RpcError",
         "defineHost",
+        "hostMiddleware",
         "jsonCodec",
         "parseLaunchContext",
         "superjsonCodec",
