@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
+import { callCommand } from '../../src/cli/callCommand.js'
 import { type ClientOptions, createClient, RpcError } from '../../src/client/index.js'
 import { type ChildPort, type SpawnHostOptions, spawnHost } from '../../src/node/index.js'
 import type { Host } from '../fixtures/middlewareHost.js'
@@ -122,5 +123,25 @@ describe('trace (NMRPC_TRACE=1 on the host, trace on the client)', () => {
     const { client, ports } = start()
     expect(await client.call.add(1, 2)).toBe(3)
     expect(ports[0]!.stderr).not.toMatch(/nmrpc trace/)
+  })
+})
+
+describe('nmrpc call --trace', () => {
+  it('prints the trace lines on stderr and the result on stdout', async () => {
+    let out = ''
+    let err = ''
+    const io = {
+      out: (t: string) => {
+        out += t
+      },
+      err: (t: string) => {
+        err += t
+      },
+    }
+    const code = await callCommand([`node --import tsx ${HOST}`, 'add', '1', '2', '--trace'], io)
+    expect({ code, out }).toEqual({ code: 0, out: '3\n' })
+    expect(err).toMatch(/^nmrpc trace client -> hello \d+ B$/m)
+    expect(err).toMatch(/^nmrpc trace client -> call #1 add \d+ B \+\d+\.\d ms$/m)
+    expect(err).toMatch(/^nmrpc trace client <- ok #1 add \d+ B \+\d+\.\d ms ok$/m)
   })
 })
