@@ -289,7 +289,11 @@ class NativeClient implements Client<unknown> {
       typeof this.target === 'string',
     )
     const traced = o.trace
-      ? traceTransport(transport, { side: 'client', log: o.trace === true ? log : o.trace })
+      ? traceTransport(transport, {
+          side: 'client',
+          log: o.trace === true ? log : o.trace,
+          byteLength: nodeByteLength ?? utf8Length,
+        })
       : transport
     const session: Session = new Session(traced, {
       role: 'client',

@@ -199,7 +199,11 @@ export class NativeHost<Api extends object, Events extends EventMap = EventMap>
     const from = this.caller.origin ?? this.caller.extensionId
     const trace = o.trace ?? process.env.NMRPC_TRACE === '1'
     const traced = trace
-      ? traceTransport(transport, { side: `host "${name}"`, log: trace === true ? log : trace })
+      ? traceTransport(transport, {
+          side: `host "${name}"`,
+          log: trace === true ? log : trace,
+          byteLength: Buffer.byteLength,
+        })
       : transport
     const session = new Session(traced, {
       role: 'host',
