@@ -142,3 +142,19 @@ describe('disposal', () => {
     expect(outer.state).toBe('closed')
   })
 })
+
+describe('host disposal', () => {
+  it('await using a host closes it at the end of the scope: listen() resolves', async () => {
+    const { PassThrough } = await import('node:stream')
+    const { defineHost } = await import('../../src/server/index.js')
+    const input = new PassThrough()
+    const output = new PassThrough()
+    output.resume()
+    let listening: Promise<void> | undefined
+    {
+      await using host = defineHost({ ping: () => 'pong' }, { closeGrace: 100, log: () => {} })
+      listening = host.listen({ input, output, argv: [], exitOnClose: false })
+    }
+    await expect(listening).resolves.toBeUndefined()
+  })
+})
