@@ -60,6 +60,7 @@ describe('public exports of the built package', () => {
         "RpcError",
         "appEndpoint",
         "defineHost",
+        "hostMiddleware",
         "isRpcError",
         "jsonCodec",
         "parseLaunchContext",

@@ -19,6 +19,7 @@ export async function callCommand(argv: string[], io: Io): Promise<number> {
       timeout: { type: 'string' },
       verbose: { type: 'boolean' },
       json: { type: 'boolean' },
+      trace: { type: 'boolean' },
     },
     true,
   )
@@ -68,7 +69,10 @@ export async function callCommand(argv: string[], io: Io): Promise<number> {
     ...(extensionId ? { extensionId } : {}),
     ...(host.manifestPath ? { manifestPath: host.manifestPath } : {}),
   })
-  const client = createClient<unknown>(factory, { timeout })
+  const client = createClient<unknown>(factory, {
+    timeout,
+    ...(v.trace ? { trace: (line: string) => io.err(`${line}\n`) } : {}),
+  })
   let helloTimer: NodeJS.Timeout | undefined
   try {
     // A host that never says hello (not nmrpc, or stuck starting) should fail fast, not after the call timeout.

@@ -105,6 +105,8 @@ Options:
                                (default: from the manifest, else chromium)
   --extension-id ID            the caller (origin or add-on id) the host sees
   --timeout MS                 call timeout (default 30000)
+  --trace                      print one line per envelope in and out on stderr (kind, id, method,
+                               size, time since the call started, outcome)
   --verbose                    show the host's stderr as it runs (failures quote its end anyway)
   --json                       print strict JSON: the result (one line per stream item), or the error
                                as {"code","name","message","data"} on stdout, exit status 1

@@ -7,9 +7,12 @@ import type { HelloEnvelope } from '../shared/protocol.js'
 import { createCallProxy } from '../shared/proxy.js'
 import { RemoteCall } from '../shared/remoteCall.js'
 import { type BaseContext, type CallOptions, Session } from '../shared/session.js'
+import { type TraceOption, traceTransport } from '../shared/trace.js'
 import type { ApiOf, EventMap, EventsOf, Remote } from '../shared/types.js'
 import { utf8Length } from '../shared/utf8.js'
 import { IMPL } from '../shared/version.js'
+import { type EventsOptions, eventIterator } from './events.js'
+import { type ClientMiddleware, runClientMiddleware } from './middleware.js'
 import { oneShotCall } from './oneShot.js'
 import { connectNative, NoExtensionApiError, type PortFactory, type PortLike } from './port.js'
 import { PortTransport } from './portTransport.js'
@@ -45,6 +48,18 @@ export interface ClientOptions extends EndpointOptions {
    * @default false
    */
   reconnect?: boolean | ReconnectOptions
+  /**
+   * One line per envelope in and out (kind, id, method, size, time since its call started, outcome):
+   * `true` writes them to `log`, a function receives them. Off costs nothing (nothing is wrapped).
+   * @default false
+   */
+  trace?: TraceOption
+  /**
+   * Middleware run around every outgoing call, first to last: `(ctx, next) => next()` with `ctx.path`,
+   * `ctx.args` and `ctx.options` (set a default timeout there). See `ClientMiddleware`.
+   * @default []
+   */
+  use?: readonly ClientMiddleware[]
 }
 
 export interface ReconnectOptions {
@@ -89,12 +104,22 @@ export interface Client<Api, Events extends EventMap = EventMap> extends ClientV
   connect(): Promise<HostInfo>
   /** Listens for an event the host emits; returns the function that stops listening. */
   on<K extends keyof Events & string>(name: K, listener: (data: Events[K]) => void): () => void
+  /**
+   * The host's events of one name as an async iterator: `for await (const e of client.events('tick'))`.
+   * Buffers up to `buffer` unread events (then drops the oldest, or fails with `overflow: 'error'`);
+   * `break` unsubscribes; `close()` ends the loop; a lost connection without `reconnect` throws.
+   */
+  events<K extends keyof Events & string>(name: K, options?: EventsOptions): AsyncIterableIterator<Events[K]>
   /** Listens for state changes; returns the function that stops listening. */
   onStateChange(listener: (state: ClientState, error?: RpcError) => void): () => void
   /** Sends an event to the host (its `onEvent` option receives it). Opens the connection if needed. */
   emit(name: string, data?: unknown): void
   /** Closes the connection for good: pending calls reject with `CLOSED`, host streams are cancelled. */
   close(): void
+  /** `await using client = createClient(...)`: closes the client when the scope ends. */
+  [Symbol.asyncDispose](): Promise<void>
+  /** `using client = createClient(...)`: closes the client when the scope ends. */
+  [Symbol.dispose](): void
 }
 
 type Listener = (data: unknown) => void
@@ -110,7 +135,7 @@ class NativeClient implements Client<unknown> {
   private readonly host: string
   private readonly codec: Codec
   private readonly handlers
-  private readonly events = new Map<string, Set<Listener>>()
+  private readonly eventListeners = new Map<string, Set<Listener>>()
   private readonly stateListeners = new Set<(state: ClientState, error?: RpcError) => void>()
   private helloWaiters: Array<{ resolve: (h: HostInfo) => void; reject: (e: RpcError) => void }> = []
   private hello: HostInfo | null = null
@@ -133,7 +158,11 @@ class NativeClient implements Client<unknown> {
 
   private view(options: CallOptions): ClientView<unknown> {
     return {
-      call: createCallProxy((path, args) => this.invoke(path, args, options)) as Remote<unknown>,
+      call: createCallProxy((path, args) =>
+        this.options.use?.length
+          ? runClientMiddleware(this.options.use, path, args, options, (p, a, o) => this.invoke(p, a, o))
+          : this.invoke(path, args, options),
+      ) as Remote<unknown>,
       with: (more) => this.view({ ...options, ...more }),
     }
   }
@@ -171,16 +200,36 @@ class NativeClient implements Client<unknown> {
   }
 
   on(name: string, listener: (data: unknown) => void): () => void {
-    let set = this.events.get(name)
+    let set = this.eventListeners.get(name)
     if (!set) {
       set = new Set()
-      this.events.set(name, set)
+      this.eventListeners.set(name, set)
     }
     set.add(listener)
     return () => {
       set.delete(listener)
-      if (set.size === 0) this.events.delete(name)
+      if (set.size === 0) this.eventListeners.delete(name)
     }
+  }
+
+  events(name: string, options?: EventsOptions): AsyncIterableIterator<unknown> {
+    return eventIterator(
+      name,
+      {
+        on: (listener) => this.on(name, listener),
+        onEnd: (listener) => {
+          if (this.state === 'closed') {
+            listener(undefined)
+            return () => {}
+          }
+          return this.onStateChange((state, error) => {
+            if (state === 'closed') listener(undefined)
+            else if (state === 'disconnected' && !this.options.reconnect) listener(error)
+          })
+        },
+      },
+      options,
+    )
   }
 
   onStateChange(listener: (state: ClientState, error?: RpcError) => void): () => void {
@@ -203,6 +252,15 @@ class NativeClient implements Client<unknown> {
     this.setState('closed', error)
     session?.close(error)
     this.failHello(error)
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close()
+    return Promise.resolve()
+  }
+
+  [Symbol.dispose](): void {
+    this.close()
   }
 
   private ensure(): Session | RpcError {
@@ -232,7 +290,14 @@ class NativeClient implements Client<unknown> {
       o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
       typeof this.target === 'string',
     )
-    const session: Session = new Session(transport, {
+    const traced = o.trace
+      ? traceTransport(transport, {
+          side: 'client',
+          log: o.trace === true ? log : o.trace,
+          byteLength: nodeByteLength ?? utf8Length,
+        })
+      : transport
+    const session: Session = new Session(traced, {
       role: 'client',
       peer: `host "${this.host}"`,
       self: 'the extension',
@@ -243,7 +308,7 @@ class NativeClient implements Client<unknown> {
       log,
       context: (base: BaseContext) => ({ ...base, peer: this.call }),
       onEvent: (name, data) => {
-        const set = this.events.get(name)
+        const set = this.eventListeners.get(name)
         if (!set) return
         for (const l of [...set]) {
           try {

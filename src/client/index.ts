@@ -4,6 +4,7 @@ export type { EndpointOptions } from '../shared/options.js'
 export { PROTOCOL_VERSION } from '../shared/protocol.js'
 export type { BaseContext, CallOptions } from '../shared/session.js'
 export type { StandardSchemaV1 } from '../shared/standardSchema.js'
+export type { TraceOption } from '../shared/trace.js'
 export type {
   ApiOf,
   ContextualHandler,
@@ -24,5 +25,7 @@ export {
   type HostInfo,
   type ReconnectOptions,
 } from './createClient.js'
+export type { EventsOptions } from './events.js'
+export type { ClientCallContext, ClientMiddleware, OutgoingCall } from './middleware.js'
 export type { PortFactory, PortLike } from './port.js'
 export { type ClientContext, withContext } from './withContext.js'

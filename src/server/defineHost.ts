@@ -7,9 +7,11 @@ import { BROWSER_INBOUND_LIMIT, DEFAULT_CLOSE_GRACE, DEFAULT_MAX_FRAME_IN } from
 import { type EndpointOptions, resolveEndpointOptions } from '../shared/options.js'
 import { createCallProxy } from '../shared/proxy.js'
 import { type BaseContext, type CallOptions, Session } from '../shared/session.js'
+import { type TraceOption, traceTransport } from '../shared/trace.js'
 import type { ApiCarrier, EventCarrier, EventMap, Remote } from '../shared/types.js'
 import { IMPL } from '../shared/version.js'
 import { type LaunchContext, parseLaunchContext } from './launchContext.js'
+import { type AnyHostMiddleware, applyHostMiddleware } from './middleware.js'
 import { type AppConnection, AppServer, type ServeOptions } from './serve.js'
 import { StdioTransport } from './stdioTransport.js'
 import { guardStdout } from './stdoutGuard.js'
@@ -59,6 +61,17 @@ export interface HostOptions extends EndpointOptions {
    * @default a line on stderr
    */
   log?: (line: string) => void
+  /**
+   * Middleware run around every call, first to last (see `hostMiddleware`); `host.use(...)` appends more.
+   * @default []
+   */
+  use?: readonly AnyHostMiddleware[]
+  /**
+   * One line per envelope in and out (kind, id, method, size, time since its call started, outcome):
+   * `true` writes them to `log`, a function receives them. Off costs nothing (nothing is wrapped).
+   * @default true when the environment has NMRPC_TRACE=1, else false
+   */
+  trace?: TraceOption
 }
 
 // Node's stream types, described by shape: `typeof host` reaches an extension's compiler through
@@ -96,6 +109,7 @@ export class NativeHost<Api extends object, Events extends EventMap = EventMap>
   private caller: LaunchContext = { browser: 'unknown', argv: [] }
   private readonly peerProxy: unknown
   private app: AppServer | null = null
+  private readonly middleware: AnyHostMiddleware[]
 
   constructor(
     handlers: Api,
@@ -103,6 +117,12 @@ export class NativeHost<Api extends object, Events extends EventMap = EventMap>
   ) {
     this.handlers = handlers
     this.table = flattenHandlers(handlers, 'defineHost')
+    this.middleware = [...(options.use ?? [])]
+    for (const [i, m] of this.middleware.entries())
+      if (typeof m !== 'function')
+        throw new TypeError(
+          `defineHost: use[${i}] is ${typeof m}, not a middleware function (ctx, next) => ...`,
+        )
     this.peerProxy = createCallProxy((path, args) => this.requireSession().call(path, args))
   }
 
@@ -141,6 +161,25 @@ export class NativeHost<Api extends object, Events extends EventMap = EventMap>
   }
 
   /**
+   * Appends middleware to run around every call, after those given in `use`. Call it before `listen()`.
+   *
+   * @example
+   * host.use(async (ctx, next) => {
+   *   const t = performance.now()
+   *   try { return await next() } finally { console.error(ctx.path, performance.now() - t) }
+   * })
+   */
+  use(...middleware: AnyHostMiddleware[]): this {
+    if (this.session || this.app)
+      throw new Error('host.use() after listen() or serve(): add middleware before the host starts serving')
+    for (const m of middleware)
+      if (typeof m !== 'function')
+        throw new TypeError(`host.use() takes middleware functions (ctx, next) => ..., got ${typeof m}`)
+    this.middleware.push(...middleware)
+    return this
+  }
+
+  /**
    * Sends an event to the extension (`client.on(name, fn)` receives it). Fire and forget. In app mode
    * (`serve()`) it reaches every connection, or only `to` (one connection or a list of them).
    */
@@ -168,8 +207,12 @@ export class NativeHost<Api extends object, Events extends EventMap = EventMap>
     if (this.session || this.app)
       throw new Error('this host is already serving (listen() or serve() was called); call each once')
     const o = this.options
-    const app = new AppServer(this.table, { name: options.name, ...o }, options, (caller) =>
-      o.allowedCallers ? refuseCaller(caller, o.allowedCallers, o.name ?? options.name) : undefined,
+    const app = new AppServer(
+      applyHostMiddleware(this.table, this.middleware),
+      { name: options.name, ...o },
+      options,
+      (caller) =>
+        o.allowedCallers ? refuseCaller(caller, o.allowedCallers, o.name ?? options.name) : undefined,
     )
     await app.start()
     this.app = app
@@ -215,11 +258,19 @@ export class NativeHost<Api extends object, Events extends EventMap = EventMap>
       closed = resolve
     })
     const from = this.caller.origin ?? this.caller.extensionId
-    const session = new Session(transport, {
+    const trace = o.trace ?? process.env.NMRPC_TRACE === '1'
+    const traced = trace
+      ? traceTransport(transport, {
+          side: `host "${name}"`,
+          log: trace === true ? log : trace,
+          byteLength: Buffer.byteLength,
+        })
+      : transport
+    const session = new Session(traced, {
       role: 'host',
       peer: from ? `the extension (${from})` : 'the extension',
       self: `host "${name}"`,
-      handlers: this.table,
+      handlers: applyHostMiddleware(this.table, this.middleware),
       ...resolveEndpointOptions(o),
       impl: IMPL,
       byteLength: Buffer.byteLength,
@@ -279,6 +330,16 @@ export class NativeHost<Api extends object, Events extends EventMap = EventMap>
       session.close(new RpcError('CLOSED', 'the host is shutting down'))
     })()
     return this.closing
+  }
+
+  /** `await using host = defineHost(...)`: closes like `close()` when the scope ends. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+
+  /** `using host = defineHost(...)`: starts `close()` when the scope ends (it does not wait for it). */
+  [Symbol.dispose](): void {
+    void this.close()
   }
 
   private requireSession(): Session {

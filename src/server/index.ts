@@ -4,6 +4,7 @@ export type { EndpointOptions } from '../shared/options.js'
 export { PROTOCOL_VERSION } from '../shared/protocol.js'
 export type { BaseContext, CallOptions } from '../shared/session.js'
 export type { StandardSchemaV1 } from '../shared/standardSchema.js'
+export type { TraceOption } from '../shared/trace.js'
 export type {
   ApiOf,
   ContextualHandler,
@@ -24,5 +25,13 @@ export {
 } from './defineHost.js'
 export { type AppEndpoint, appEndpoint } from './endpoint.js'
 export { type LaunchContext, parseLaunchContext } from './launchContext.js'
+export {
+  type AddedBy,
+  type AnyHostMiddleware,
+  type HostCallContext,
+  type HostMiddleware,
+  type HostNext,
+  hostMiddleware,
+} from './middleware.js'
 export type { AppConnection, ServeOptions } from './serve.js'
 export { withContext } from './withContext.js'
