@@ -13,8 +13,9 @@ export interface AppEndpoint {
 }
 
 export interface EndpointEnv {
-  platform?: NodeJS.Platform
-  env?: NodeJS.ProcessEnv
+  /** `process.platform` by default. Typed as a string so the client's view of the host needs no @types/node. */
+  platform?: string
+  env?: Record<string, string | undefined>
   /** @default os.tmpdir() */
   tmpdir?: string
   /** @default process.getuid() */
@@ -25,7 +26,7 @@ export interface EndpointEnv {
 
 const NAME = /^[a-z0-9_]+(\.[a-z0-9_]+)*$/
 /** sun_path is 108 bytes on Linux and 104 on macOS, both counting the terminating NUL. */
-const MAX_SOCKET_PATH: Partial<Record<NodeJS.Platform, number>> = { linux: 107, darwin: 103 }
+const MAX_SOCKET_PATH: Partial<Record<string, number>> = { linux: 107, darwin: 103 }
 
 /**
  * The endpoint of the app named `name` for the current user: `$XDG_RUNTIME_DIR/nmrpc/<name>.sock` on Linux

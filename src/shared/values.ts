@@ -192,29 +192,43 @@ export function describePath(path: ReadonlyArray<string | number>): string {
  * checkCrossable([1, { cb: () => {} }]) // throws: [1].cb is a function; ...
  */
 export function checkCrossable(value: unknown): void {
+  // Each entry keeps a link to its parent's entry instead of a copy of its path, so a deep value costs
+  // linear work: the path is spelled out only for the one value that is refused.
+  interface Entry {
+    v: unknown
+    parent: Entry | null
+    key: string | number
+  }
+  const pathOf = (e: Entry): Array<string | number> => {
+    const out: Array<string | number> = []
+    for (let x: Entry | null = e; x?.parent; x = x.parent) out.push(x.key)
+    return out.reverse()
+  }
   const seen = new Set<object>()
-  const stack: Array<[unknown, ReadonlyArray<string | number>]> = [[value, []]]
+  const stack: Entry[] = [{ v: value, parent: null, key: '' }]
   while (stack.length > 0) {
-    const [v, path] = stack.pop()!
-    if (typeof v === 'function') throw new UncrossableError(path, 'function')
-    if (typeof v === 'symbol') throw new UncrossableError(path, 'symbol')
+    const entry = stack.pop()!
+    const v = entry.v
+    if (typeof v === 'function') throw new UncrossableError(pathOf(entry), 'function')
+    if (typeof v === 'symbol') throw new UncrossableError(pathOf(entry), 'symbol')
     if (!isObject(v) || seen.has(v)) continue
     seen.add(v)
-    if (Array.isArray(v)) for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], [...path, i]])
+    const push = (x: unknown, key: string | number) => stack.push({ v: x, parent: entry, key })
+    if (Array.isArray(v)) for (let i = v.length - 1; i >= 0; i--) push(v[i], i)
     else if (v instanceof Map) {
       let i = 0
       for (const [k, x] of v) {
-        stack.push([x, [...path, `<value ${i}>`]], [k, [...path, `<key ${i}>`]])
+        push(x, `<value ${i}>`)
+        push(k, `<key ${i}>`)
         i++
       }
     } else if (v instanceof Set) {
       let i = 0
-      for (const x of v) stack.push([x, [...path, `<element ${i++}>`]])
+      for (const x of v) push(x, `<element ${i++}>`)
     } else {
       const proto = Object.getPrototypeOf(v)
       if (proto === Object.prototype || proto === null)
-        for (const k of Object.keys(v).reverse())
-          stack.push([(v as Record<string, unknown>)[k], [...path, k]])
+        for (const k of Object.keys(v).reverse()) push((v as Record<string, unknown>)[k], k)
     }
   }
 }

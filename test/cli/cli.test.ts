@@ -210,14 +210,14 @@ describe('nmrpc CLI usage', () => {
         const r = await nmrpc(...c)
         expect(r.code, c.join(' ')).toBe(1)
         expect(r.err.trimEnd().split('\n'), c.join(' ')).toHaveLength(1)
-        lines.push(stable(r.err.trimEnd()))
+        lines.push(stable(r.err.trimEnd()).replace(ROOT, '<root>/'))
       }
       expect(lines).toMatchInlineSnapshot(`
       [
         "nmrpc call: No manifest for host "com.nothing.here" in any browser's folders (looked in 26 places). Register it with nmrpc install, or pass a manifest path or the host command instead.",
         "nmrpc uninstall: Nothing to uninstall: no receipt at ~/.local/share/nmrpc/com.never.installed/receipt.json. Was the host installed with another --scope or --dir?",
         "nmrpc install: Host /nowhere/host.js does not exist, so every browser would fail to start it. Build the host first or fix --host; pass --force to install anyway (say, before the first build).",
-        "nmrpc install: Node /work/wt/doctor/package.json is not an executable file, so the launcher could not start the host. Point --node at a node binary (e.g. --node "$(command -v node)"); pass --force to install anyway.",
+        "nmrpc install: Node <root>/package.json is not an executable file, so the launcher could not start the host. Point --node at a node binary (e.g. --node "$(command -v node)"); pass --force to install anyway.",
       ]
     `)
       expect(readdirSync(home)).toEqual([])
