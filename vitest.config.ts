@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
-import { findBrowser } from './test/e2e/harness/findBrowsers'
+import { findBrowser } from './test/e2e/harness/findBrowsers.ts'
 
 const alias = {
   'nmrpc/client': fileURLToPath(new URL('./src/client/index.ts', import.meta.url)),
