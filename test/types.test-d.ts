@@ -1,5 +1,6 @@
 import { describe, expectTypeOf, it } from 'vitest'
 import {
+  type CannotCross,
   type Client,
   createClient,
   type ReadableStreamLike,
@@ -66,6 +67,11 @@ const host = defineHost({
   boom: (): never => {
     throw new Error('x')
   },
+  withCallback: (n: number, _cb: () => void) => n,
+  maybeCallback: (_cb?: (x: number) => void) => 1,
+  tag: (_s: symbol | string) => 1,
+  many: (_fns: Array<() => void>, _pair: [number, symbol]) => 1,
+  options: (_o: { at: Date; onDone?: () => void }) => 1,
 })
 type Host = typeof host
 
@@ -110,6 +116,27 @@ describe('client types flow from the host', () => {
     )
     // @ts-expect-error: a stream of strings is not a stream of Uint8Array
     void client.call.upload('f', new ReadableStream<string>())
+  })
+
+  it('makes a function or a symbol argument a compile error where the types can tell', () => {
+    expectTypeOf(client.call.withCallback).parameters.toEqualTypeOf<[number, CannotCross<'a function'>]>()
+    // @ts-expect-error: a function cannot be sent
+    void client.call.withCallback(1, () => {})
+    // @ts-expect-error: nor an optional one
+    void client.call.maybeCallback((x: number) => x)
+    void client.call.maybeCallback()
+    void client.call.maybeCallback(undefined)
+    void client.call.tag('a')
+    // @ts-expect-error: a symbol cannot be sent
+    void client.call.tag(Symbol('a'))
+    // @ts-expect-error: nor a function as an array element
+    void client.call.many([() => {}], [1, 'x' as never])
+    // @ts-expect-error: nor a symbol in a tuple
+    void client.call.many([], [1, Symbol('a')])
+    // A function property is refused at run time only: TypeScript cannot tell it from a method, such as
+    // Date's, which crossing drops harmlessly.
+    void client.call.options({ at: new Date() })
+    void client.call.options({ at: new Date(), onDone: () => {} })
   })
 
   it('types a handler returning any as Promise<any>, never a stream', () => {

@@ -7,6 +7,7 @@ export type { StandardSchemaV1 } from '../shared/standardSchema.js'
 export type { TraceOption } from '../shared/trace.js'
 export type {
   ApiOf,
+  CannotCross,
   ContextualHandler,
   EventMap,
   EventsOf,

@@ -89,8 +89,37 @@ export type RemoteResult<R> = 0 extends 1 & R
       ? RemoteStream<Wire<I>>
       : Promise<Wire<Awaited<R>>>
 
-/** A parameter as callers may pass it: where the handler takes an `AsyncIterable<T>`, a `ReadableStream<T>` too. */
-export type RemoteParam<P> = P extends AsyncIterable<infer T> ? P | ReadableStreamLike<T> : P
+/**
+ * What a caller is asked for where the handler declares a function or a symbol: nothing can satisfy it, so
+ * passing one is a compile error that names the problem, as the call would fail at run time with
+ * `BAD_REQUEST` before anything is sent. Callbacks go the other way: the host calls the client's
+ * `handlers`, or emits events.
+ */
+export interface CannotCross<What extends 'a function' | 'a symbol'> {
+  readonly '~nmrpc: cannot be sent to the other side': What
+}
+
+/**
+ * One value as callers may pass it. Where TypeScript can tell that a value can never cross (a parameter or
+ * an array element typed as a function or a symbol), it becomes {@link CannotCross}. A function-typed
+ * property inside an object is left alone: TypeScript cannot tell it from a method on a class's prototype,
+ * which crossing drops harmlessly; an own function property is refused at run time with `BAD_REQUEST`.
+ */
+type Crossing<P> = 0 extends 1 & P
+  ? P
+  : P extends AnyFunction
+    ? CannotCross<'a function'>
+    : P extends symbol
+      ? CannotCross<'a symbol'>
+      : P extends readonly unknown[]
+        ? { [I in keyof P]: Crossing<P[I]> }
+        : P
+
+/**
+ * A parameter as callers may pass it: where the handler takes an `AsyncIterable<T>`, a `ReadableStream<T>`
+ * too; where it takes a function or a symbol, nothing ({@link CannotCross}).
+ */
+export type RemoteParam<P> = P extends AsyncIterable<infer T> ? P | ReadableStreamLike<T> : Crossing<P>
 
 /** A handler's parameter list as callers may pass it ({@link RemoteParam} for each). */
 export type RemoteParams<A extends unknown[]> = { [I in keyof A]: RemoteParam<A[I]> }
