@@ -1,12 +1,13 @@
 import { type Codec, superjsonCodec } from '../shared/codec.js'
 import { RpcError } from '../shared/errors.js'
 import { flattenHandlers } from '../shared/handlers.js'
+import { type IncomingFactory, incomingCalls } from '../shared/incomingCalls.js'
 import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_TIMEOUT } from '../shared/limits.js'
-import { type EndpointOptions, resolveEndpointOptions } from '../shared/options.js'
+import { type EndpointOptions, resolveLimits } from '../shared/options.js'
 import type { HelloEnvelope } from '../shared/protocol.js'
 import { createCallProxy } from '../shared/proxy.js'
 import { RemoteCall } from '../shared/remoteCall.js'
-import { type BaseContext, type CallOptions, Session } from '../shared/session.js'
+import { type BaseContext, type CallOptions, SessionRouter } from '../shared/sessionRouter.js'
 import { type TraceOption, traceTransport } from '../shared/trace.js'
 import type { ApiOf, EventMap, EventsOf, Remote } from '../shared/types.js'
 import { utf8Length } from '../shared/utf8.js'
@@ -127,11 +128,29 @@ type Listener = (data: unknown) => void
 /** Node's native UTF-8 counter when the client runs in Node (found on globalThis, never imported). */
 const nodeByteLength = (globalThis as { Buffer?: { byteLength(s: string): number } }).Buffer?.byteLength
 
-class NativeClient implements Client<unknown> {
+/**
+ * The pieces of a client that not every client needs, given by the entry point: `nmrpc/client` gives all
+ * of them, `nmrpc/client/core` none, so that a bundler leaves out what a core client cannot reach.
+ */
+export interface ClientParts {
+  /** The codec when the options name none; without it, `codec` is required. */
+  codec?: () => Codec
+  /** `mode: 'oneshot'`. */
+  oneShot?: typeof oneShotCall
+  /** The `trace` option. */
+  trace?: typeof traceTransport
+  /** Runs the host's calls to the client's `handlers`. */
+  incoming?: IncomingFactory
+}
+
+/** Where a piece a core client left out is: named in the error that a core client's option gives. */
+const FULL = "use createClient from 'nmrpc/client', which has it"
+
+export class NativeClient implements Client<unknown> {
   state: ClientState = 'idle'
   lastError: RpcError | undefined
   readonly call: Remote<unknown>
-  private session: Session | null = null
+  private session: SessionRouter | null = null
   private readonly host: string
   private readonly codec: Codec
   private readonly handlers
@@ -145,9 +164,22 @@ class NativeClient implements Client<unknown> {
   constructor(
     private readonly target: string | PortFactory,
     private readonly options: ClientOptions,
+    private readonly parts: ClientParts,
   ) {
     this.host = typeof target === 'string' ? target : (target.hostName ?? 'native host')
-    this.codec = options.codec ?? superjsonCodec()
+    const codec = options.codec ?? parts.codec?.()
+    if (!codec)
+      throw new TypeError(
+        `createClient from 'nmrpc/client/core' needs a codec (for "${this.host}"): pass { codec: jsonCodec() } ` +
+          `or { codec: superjsonCodec() }, or ${FULL} by default`,
+      )
+    this.codec = codec
+    if (options.mode === 'oneshot' && !parts.oneShot)
+      throw new TypeError(`mode 'oneshot' is not in 'nmrpc/client/core'; ${FULL}`)
+    if (options.trace && !parts.trace)
+      throw new TypeError(`the trace option is not in 'nmrpc/client/core'; ${FULL}`)
+    if (options.handlers && !parts.incoming)
+      throw new TypeError(`the handlers option is not in 'nmrpc/client/core'; ${FULL}`)
     this.handlers = options.handlers ? flattenHandlers(options.handlers, 'createClient handlers') : undefined
     this.call = this.view({}).call
   }
@@ -171,7 +203,7 @@ class NativeClient implements Client<unknown> {
     if (this.options.mode === 'oneshot') {
       if (this.state === 'closed')
         return this.failed(path, new RpcError('CLOSED', `the client of "${this.host}" was closed`))
-      return oneShotCall(this.target, path, args, {
+      return this.parts.oneShot!(this.target, path, args, {
         ...options,
         codec: this.codec,
         timeout: options.timeout ?? this.options.timeout ?? DEFAULT_TIMEOUT,
@@ -263,7 +295,7 @@ class NativeClient implements Client<unknown> {
     this.close()
   }
 
-  private ensure(): Session | RpcError {
+  private ensure(): SessionRouter | RpcError {
     if (this.state === 'closed')
       return new RpcError('CLOSED', `the client of "${this.host}" was closed; create a new one`)
     if (this.session) return this.session
@@ -291,18 +323,19 @@ class NativeClient implements Client<unknown> {
       typeof this.target === 'string',
     )
     const traced = o.trace
-      ? traceTransport(transport, {
+      ? this.parts.trace!(transport, {
           side: 'client',
           log: o.trace === true ? log : o.trace,
           byteLength: nodeByteLength ?? utf8Length,
         })
       : transport
-    const session: Session = new Session(traced, {
+    const session: SessionRouter = new SessionRouter(traced, {
       role: 'client',
       peer: `host "${this.host}"`,
       self: 'the extension',
       handlers: this.handlers,
-      ...resolveEndpointOptions(o, this.codec),
+      ...resolveLimits(o, this.codec),
+      incoming: this.handlers ? this.parts.incoming : undefined,
       impl: IMPL,
       byteLength: nodeByteLength ?? utf8Length,
       log,
@@ -390,9 +423,19 @@ export function createClient<Host, Events extends EventMap = EventsOf<Host>>(
   target: string | PortFactory,
   options: ClientOptions = {},
 ): Client<ApiOf<Host>, Events> {
+  checkTarget(target)
+  return new NativeClient(target, options, {
+    codec: superjsonCodec,
+    oneShot: oneShotCall,
+    trace: traceTransport,
+    incoming: incomingCalls,
+  }) as unknown as Client<ApiOf<Host>, Events>
+}
+
+/** Refuses a target that is neither a host name nor a Port factory, before anything connects. */
+export function checkTarget(target: unknown): void {
   if (typeof target !== 'string' && typeof target !== 'function')
     throw new TypeError(
       `createClient needs a host name (like "com.acme.app") or a function returning a Port, got ${typeof target}`,
     )
-  return new NativeClient(target, options) as unknown as Client<ApiOf<Host>, Events>
 }
