@@ -139,8 +139,8 @@ export interface ClientParts {
   oneShot?: typeof oneShotCall
   /** The `trace` option. */
   trace?: typeof traceTransport
-  /** Runs the host's calls to the client's `handlers`. */
-  incoming?: IncomingFactory
+  /** The `handlers` option: reads the table, and runs the host's calls to it. */
+  handlers?: { flatten: typeof flattenHandlers; incoming: IncomingFactory }
 }
 
 /** Where a piece a core client left out is: named in the error that a core client's option gives. */
@@ -178,9 +178,11 @@ export class NativeClient implements Client<unknown> {
       throw new TypeError(`mode 'oneshot' is not in 'nmrpc/client/core'; ${FULL}`)
     if (options.trace && !parts.trace)
       throw new TypeError(`the trace option is not in 'nmrpc/client/core'; ${FULL}`)
-    if (options.handlers && !parts.incoming)
+    if (options.handlers && !parts.handlers)
       throw new TypeError(`the handlers option is not in 'nmrpc/client/core'; ${FULL}`)
-    this.handlers = options.handlers ? flattenHandlers(options.handlers, 'createClient handlers') : undefined
+    this.handlers = options.handlers
+      ? parts.handlers!.flatten(options.handlers, 'createClient handlers')
+      : undefined
     this.call = this.view({}).call
   }
 
@@ -335,7 +337,7 @@ export class NativeClient implements Client<unknown> {
       self: 'the extension',
       handlers: this.handlers,
       ...resolveLimits(o, this.codec),
-      incoming: this.handlers ? this.parts.incoming : undefined,
+      incoming: this.handlers ? this.parts.handlers!.incoming : undefined,
       impl: IMPL,
       byteLength: nodeByteLength ?? utf8Length,
       log,
@@ -428,7 +430,7 @@ export function createClient<Host, Events extends EventMap = EventsOf<Host>>(
     codec: superjsonCodec,
     oneShot: oneShotCall,
     trace: traceTransport,
-    incoming: incomingCalls,
+    handlers: { flatten: flattenHandlers, incoming: incomingCalls },
   }) as unknown as Client<ApiOf<Host>, Events>
 }
 

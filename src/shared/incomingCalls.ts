@@ -16,7 +16,7 @@ import type { Outbox } from './outbox.js'
 import { Producer } from './producer.js'
 import type { CallEnvelope, CreditEnvelope, Envelope, OkEnvelope } from './protocol.js'
 import type { Reassembler } from './reassembler.js'
-import type { Decoded, SessionOptions } from './sessionRouter.js'
+import { type Decoded, notFound, type SessionOptions } from './sessionRouter.js'
 import { StreamQueue } from './streamQueue.js'
 import { deeperThan, isAsyncIterable, isThenable } from './values.js'
 
@@ -363,13 +363,6 @@ export class IncomingCalls {
       }
     this.#drainQueue()
   }
-}
-
-/** The `NOT_FOUND` message for `path`, listing what the side exposes (a side without handlers: nothing). */
-export function notFound(path: string, o: Pick<SessionOptions, 'handlers' | 'self'>): string {
-  const known = o.handlers ? [...o.handlers.keys()] : []
-  const list = known.length === 0 ? 'it exposes no methods' : `it has: ${known.slice(0, 20).join(', ')}`
-  return `No method "${path}" on ${o.self}; ${list}`
 }
 
 /**

@@ -2,7 +2,7 @@ import { BlobInbox, type BlobOwner, blobKey } from './blobs.js'
 import type { Codec } from './codec.js'
 import { fromWireError, RpcError, toWireError } from './errors.js'
 import type { HandlerEntry } from './handlers.js'
-import { type IncomingCalls, type IncomingFactory, notFound } from './incomingCalls.js'
+import type { IncomingCalls, IncomingFactory } from './incomingCalls.js'
 import { formatBytes, type HeldBytes, jsonHeldSize, Ledger } from './ledger.js'
 import {
   DEFAULT_MAX_CONCURRENT_CALLS,
@@ -836,3 +836,10 @@ export class SessionRouter implements TransportSink {
 
 /** A decoded value, or why it could not be decoded. */
 export type Decoded = { value: unknown } | { error: RpcError }
+
+/** The `NOT_FOUND` message for `path`, listing what the side exposes (a side without handlers: nothing). */
+export function notFound(path: string, o: Pick<SessionOptions, 'handlers' | 'self'>): string {
+  const known = o.handlers ? [...o.handlers.keys()] : []
+  const list = known.length === 0 ? 'it exposes no methods' : `it has: ${known.slice(0, 20).join(', ')}`
+  return `No method "${path}" on ${o.self}; ${list}`
+}
