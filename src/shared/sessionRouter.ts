@@ -98,26 +98,26 @@ export interface SessionOptions {
  * reassembly and error transport, over any {@link Transport}. The client and the host are thin faces on it.
  */
 export class SessionRouter implements TransportSink {
-  private seq = 0
+  #seq = 0
   /** Calls this end made, until they settle. */
-  private readonly out = new Map<number, OutgoingCall>()
+  readonly #out = new Map<number, OutgoingCall>()
   /** Calls the peer made to this end; absent on a side without handlers (a call gets `NOT_FOUND`). */
-  private readonly incoming: IncomingCalls | undefined
+  readonly #incoming: IncomingCalls | undefined
   /** @internal */ readonly ledger: Ledger
   /** @internal */ readonly outbox: Outbox
   /** @internal */ readonly reassembler: Reassembler
   /** @internal */ readonly blobInbox: BlobInbox
   /** Binary parts of envelopes that announced them, once they have all arrived. */
-  private readonly blobParts = new WeakMap<Envelope, Uint8Array[]>()
+  readonly #blobParts = new WeakMap<Envelope, Uint8Array[]>()
   /** Result streams of calls this end made, with their path: on a local close their unread items are dropped. */
-  private readonly readers = new Map<StreamQueue<unknown>, string>()
-  private readonly running = new Set<Promise<void>>()
-  private closedError: RpcError | null = null
-  private versionError: RpcError | null = null
-  private refusing: { reason: string; code: string } | null = null
+  readonly #readers = new Map<StreamQueue<unknown>, string>()
+  readonly #running = new Set<Promise<void>>()
+  #closedError: RpcError | null = null
+  #versionError: RpcError | null = null
+  #refusing: { reason: string; code: string } | null = null
   /** Set when the caller itself is refused: nothing it sends is processed. */
-  private refusedCaller = false
-  private dropped = 0
+  #refusedCaller = false
+  #dropped = 0
   /** The other end's hello, once it came. */
   remoteHello: HelloEnvelope | null = null
 
@@ -126,10 +126,10 @@ export class SessionRouter implements TransportSink {
     /** @internal */ readonly o: SessionOptions,
   ) {
     this.ledger = new Ledger(o.maxHeldBytes ?? DEFAULT_MAX_HELD_BYTES)
-    this.outbox = new Outbox(transport, o.byteLength, () => this.watchOutput())
+    this.outbox = new Outbox(transport, o.byteLength, () => this.#watchOutput())
     this.reassembler = new Reassembler(o.maxReassembledBytes, this.ledger)
     this.blobInbox = new BlobInbox(o.maxReassembledBytes, this.ledger)
-    this.incoming = o.incoming?.(this)
+    this.#incoming = o.incoming?.(this)
   }
 
   /** Starts receiving; a client also says hello. */
@@ -139,14 +139,14 @@ export class SessionRouter implements TransportSink {
   }
 
   get isClosed(): boolean {
-    return this.closedError !== null
+    return this.#closedError !== null
   }
 
   /** Calls waiting for a reply or streaming, and calls being handled here. */
   get load(): { pending: number; incoming: number; reassemblyBytes: number } {
     return {
-      pending: this.out.size,
-      incoming: this.incoming?.size ?? 0,
+      pending: this.#out.size,
+      incoming: this.#incoming?.size ?? 0,
       reassemblyBytes: this.reassembler.pendingBytes + this.blobInbox.pendingBytes,
     }
   }
@@ -159,7 +159,7 @@ export class SessionRouter implements TransportSink {
   // ---- calling out ----------------------------------------------------------------------------
 
   call(path: string, args: unknown[], opts: CallOptions = {}): RemoteCall {
-    const id = ++this.seq
+    const id = ++this.#seq
     const window = opts.window ?? this.o.streamWindow
     const call: RemoteCall = new RemoteCall(
       path,
@@ -169,7 +169,7 @@ export class SessionRouter implements TransportSink {
           this.outbox.send({ t: 'credit', id, n })
         },
         cancel: (why) => {
-          const oc = this.out.get(id)
+          const oc = this.#out.get(id)
           if (!oc?.live) return
           oc.end()
           this.outbox.send({ t: 'cancel', id, why })
@@ -177,15 +177,15 @@ export class SessionRouter implements TransportSink {
       },
       this.ledger,
     )
-    if (this.closedError) {
-      call.settleError(this.callError(this.closedError, path))
+    if (this.#closedError) {
+      call.settleError(this.#callError(this.#closedError, path))
       return call
     }
-    if (this.out.size >= this.o.maxPendingCalls) {
+    if (this.#out.size >= this.o.maxPendingCalls) {
       call.settleError(
         new RpcError(
           'LIMIT_EXCEEDED',
-          `Call to "${path}" refused: ${this.out.size} calls to ${this.o.peer} are already waiting ` +
+          `Call to "${path}" refused: ${this.#out.size} calls to ${this.o.peer} are already waiting ` +
             `(maxPendingCalls ${this.o.maxPendingCalls}); wait for some to finish or raise maxPendingCalls`,
         ),
       )
@@ -234,9 +234,9 @@ export class SessionRouter implements TransportSink {
       this.o.peer,
       opts.timeout ?? this.o.timeout,
       opts.signal,
-      this.outHooks,
+      this.#outHooks,
     )
-    this.out.set(id, oc)
+    this.#out.set(id, oc)
     let sent: Promise<void> | undefined
     if (encoded.blobs) {
       env.b = encoded.blobs.map((b) => b.byteLength)
@@ -257,10 +257,10 @@ export class SessionRouter implements TransportSink {
     return call
   }
 
-  private readonly outHooks = {
+  readonly #outHooks = {
     ended: (oc: OutgoingCall) => {
       const id = oc.id
-      if (this.out.get(id) === oc) this.out.delete(id)
+      if (this.#out.get(id) === oc) this.#out.delete(id)
       if (oc.args)
         for (const [s, p] of oc.args.entries()) {
           p?.cancel()
@@ -280,7 +280,7 @@ export class SessionRouter implements TransportSink {
 
   /** Sends a fire-and-forget event. */
   emit(name: string, value: unknown): void {
-    if (this.closedError) throw this.callError(this.closedError, `event "${name}"`)
+    if (this.#closedError) throw this.#callError(this.#closedError, `event "${name}"`)
     const { json, meta } = this.o.codec.encode(value, { inline: true })
     const env: Envelope = { t: 'event', name }
     if (json !== undefined) env.d = json
@@ -291,9 +291,9 @@ export class SessionRouter implements TransportSink {
   // ---- receiving ------------------------------------------------------------------------------
 
   message(value: unknown): void {
-    if (this.closedError) return
+    if (this.#closedError) return
     if (!Array.isArray(value)) {
-      this.receive(value)
+      this.#receive(value)
       return
     }
     // A batch: envelopes the other side sent in one tick.
@@ -302,49 +302,49 @@ export class SessionRouter implements TransportSink {
       return
     }
     for (const v of value) {
-      if (this.closedError) return
+      if (this.#closedError) return
       if (Array.isArray(v)) this.invalid('a batch contained another batch')
-      else this.receive(v)
+      else this.#receive(v)
     }
   }
 
-  private receive(value: unknown): void {
+  #receive(value: unknown): void {
     let env: Envelope
     try {
       env = parseEnvelope(value)
     } catch (e) {
-      this.violation(e, value)
+      this.#violation(e, value)
       return
     }
-    if (this.refusedCaller && this.screen(env)) return
-    if ((env.t === 'call' || env.t === 'ok' || env.t === 'next') && env.b && !this.blobParts.has(env)) {
-      this.awaitBlobs(env, env.b)
+    if (this.#refusedCaller && this.#screen(env)) return
+    if ((env.t === 'call' || env.t === 'ok' || env.t === 'next') && env.b && !this.#blobParts.has(env)) {
+      this.#awaitBlobs(env, env.b)
       return
     }
-    this.dispatch(env)
+    this.#dispatch(env)
   }
 
   /**
    * For a refused caller: answers its calls (chunked ones at their last piece, without storing any) and
    * drops everything else unprocessed. True when `env` was dealt with here.
    */
-  private screen(env: Envelope): boolean {
+  #screen(env: Envelope): boolean {
     if (env.t === 'hello' || env.t === 'call') return false
     if (env.t === 'chunk' && env.of === 'call' && env.id !== undefined && env.end === 1) {
-      this.refuseCall(env.id, '(a chunked call)')
+      this.#refuseCall(env.id, '(a chunked call)')
       return true
     }
-    if (this.dropped++ === 0)
+    if (this.#dropped++ === 0)
       this.o.log(
-        `nmrpc: ignoring everything but calls from ${this.o.peer}: it is refused (${this.refusing?.reason})`,
+        `nmrpc: ignoring everything but calls from ${this.o.peer}: it is refused (${this.#refusing?.reason})`,
       )
     return true
   }
 
-  private dispatch(env: Envelope): void {
+  #dispatch(env: Envelope): void {
     switch (env.t) {
       case 'ok': {
-        const oc = this.out.get(env.id)
+        const oc = this.#out.get(env.id)
         if (!oc) return // late reply after a timeout or abort
         const v = this.decode(env.r, env.x, oc.path, 'result', env)
         if ('error' in v) oc.fail(v.error)
@@ -354,21 +354,21 @@ export class SessionRouter implements TransportSink {
       }
       case 'err': {
         if (env.s !== undefined) {
-          this.incoming?.argument({ ...env, s: env.s })
+          this.#incoming?.argument({ ...env, s: env.s })
           return
         }
-        this.out.get(env.id)?.fail(this.fromWire(env.e))
+        this.#out.get(env.id)?.fail(this.fromWire(env.e))
         return
       }
       case 'next': {
         if (env.s !== undefined) {
-          this.incoming?.argument(env as NextEnvelope & { s: number })
+          this.#incoming?.argument(env as NextEnvelope & { s: number })
           return
         }
-        const oc = this.out.get(env.id)
+        const oc = this.#out.get(env.id)
         if (!oc) return
         const q = oc.next()
-        this.trackReader(q, oc.path)
+        this.#trackReader(q, oc.path)
         const v = this.decode(env.r, env.x, oc.path, 'stream item', env)
         if ('error' in v) {
           oc.end()
@@ -379,31 +379,31 @@ export class SessionRouter implements TransportSink {
       }
       case 'end': {
         if (env.s !== undefined) {
-          this.incoming?.argument({ ...env, s: env.s })
+          this.#incoming?.argument({ ...env, s: env.s })
           return
         }
-        const oc = this.out.get(env.id)
+        const oc = this.#out.get(env.id)
         if (!oc) return
-        this.trackReader(oc.call.streamQueue(), oc.path)
+        this.#trackReader(oc.call.streamQueue(), oc.path)
         oc.streamEnd()
         return
       }
       case 'credit':
         if (env.s !== undefined) {
-          const oc = this.out.get(env.id)
+          const oc = this.#out.get(env.id)
           const p = oc?.args?.[env.s]
           if (p) p.add(env.n)
           else oc?.violation(`${this.o.peer} sent credit for argument ${env.s}, which is not a stream`)
-        } else this.incoming?.credit(env)
+        } else this.#incoming?.credit(env)
         return
       case 'cancel':
         if (env.s !== undefined) {
-          this.out.get(env.id)?.args?.[env.s]?.cancel()
+          this.#out.get(env.id)?.args?.[env.s]?.cancel()
           this.outbox.cancel(blobKey('next', env.id, env.s))
-        } else this.cancelIn(env.id, env.why)
+        } else this.#cancelIn(env.id, env.why)
         return
       case 'call':
-        this.handleCall(env)
+        this.#handleCall(env)
         return
       case 'event':
         if (this.o.onEvent) {
@@ -413,30 +413,30 @@ export class SessionRouter implements TransportSink {
         }
         return
       case 'hello':
-        this.handleHello(env)
+        this.#handleHello(env)
         return
       case 'chunk':
-        this.handleChunk(env)
+        this.#handleChunk(env)
         return
       case 'bin':
-        this.handleBin(env)
+        this.#handleBin(env)
         return
     }
   }
 
   /** Remembers a result stream until it is read out, so that a local close can drop what it holds. */
-  private trackReader(q: StreamQueue<unknown>, path: string): void {
-    if (this.readers.has(q)) return
-    if (this.readers.size >= 2 * this.out.size + 64)
-      for (const r of this.readers.keys()) if (r.idle) this.readers.delete(r)
-    this.readers.set(q, path)
+  #trackReader(q: StreamQueue<unknown>, path: string): void {
+    if (this.#readers.has(q)) return
+    if (this.#readers.size >= 2 * this.#out.size + 64)
+      for (const r of this.#readers.keys()) if (r.idle) this.#readers.delete(r)
+    this.#readers.set(q, path)
   }
 
   /** What an item waiting for its consumer holds: its JSON, codec metadata and binary parts. */
   /** @internal */
   heldSize(env: Envelope & { r?: unknown; x?: unknown }): number {
     let n = jsonHeldSize(env.r) + (env.x === undefined ? 0 : jsonHeldSize(env.x))
-    for (const b of this.blobParts.get(env) ?? []) n += b.byteLength
+    for (const b of this.#blobParts.get(env) ?? []) n += b.byteLength
     return n
   }
 
@@ -449,7 +449,7 @@ export class SessionRouter implements TransportSink {
   }
 
   drain(): void {
-    this.watchOutput()
+    this.#watchOutput()
     this.outbox.drained()
   }
 
@@ -457,25 +457,25 @@ export class SessionRouter implements TransportSink {
    * Counts what the transport holds unsent (a peer that stopped reading) in the ledger; past the budget
    * the session closes, since those bytes belong to no single call.
    */
-  private watchOutput(): void {
+  #watchOutput(): void {
     const buffered = this.transport.buffered
-    if (buffered === undefined || this.closedError) return
+    if (buffered === undefined || this.#closedError) return
     this.ledger.set('unsent', buffered)
     if (this.ledger.used > this.ledger.budget)
-      this.breach(
+      this.#breach(
         `${formatBytes(buffered)} written to ${this.o.peer} is still unread (it stopped reading), and with ` +
           `what else is held that is over the budget of ${formatBytes(this.ledger.budget)} (maxHeldBytes)`,
       )
   }
 
   /** A budget breach that belongs to no call: one line on stderr, and the session closes. */
-  private breach(message: string): void {
-    if (this.closedError) return
+  #breach(message: string): void {
+    if (this.#closedError) return
     this.o.log(`nmrpc: closing the connection to ${this.o.peer}: ${message}`)
     this.close(new RpcError('LIMIT_EXCEEDED', `the connection was closed: ${message}`))
   }
 
-  private handleHello(env: HelloEnvelope): void {
+  #handleHello(env: HelloEnvelope): void {
     this.remoteHello = env
     if (this.o.role === 'host') this.outbox.send({ t: 'hello', v: PROTOCOL_VERSION, impl: this.o.impl })
     if (env.v !== PROTOCOL_VERSION) {
@@ -486,7 +486,7 @@ export class SessionRouter implements TransportSink {
           `speaks protocol ${PROTOCOL_VERSION} (${this.o.impl}); install the same major version of nmrpc on both sides`,
       )
       this.o.log(`nmrpc: ${error.message}`)
-      if (this.o.role === 'host') this.versionError = error
+      if (this.o.role === 'host') this.#versionError = error
       else this.closeWith(error)
       return
     }
@@ -494,32 +494,32 @@ export class SessionRouter implements TransportSink {
   }
 
   /** A piece of something for one of our calls arrived: re-arm that call's deadline. */
-  private pieceFor(of: unknown, id: number | undefined, s: number | undefined): void {
+  #pieceFor(of: unknown, id: number | undefined, s: number | undefined): void {
     if (id !== undefined && s === undefined && (of === 'ok' || of === 'next' || of === 'err'))
-      this.out.get(id)?.piece()
+      this.#out.get(id)?.piece()
   }
 
   /** Holds an envelope until its binary parts have arrived; refuses it if they would exceed the limits. */
-  private awaitBlobs(env: BlobOwner, sizes: number[]): void {
+  #awaitBlobs(env: BlobOwner, sizes: number[]): void {
     const s = (env as { s?: number }).s
     if (env.t === 'ok' || (env.t === 'next' && s === undefined)) {
-      if (!this.out.has(env.id)) return // a late reply: its pieces will be ignored
-      this.pieceFor(env.t, env.id, s)
-    } else if (env.t === 'next' && !this.incoming?.get(env.id)?.argument(s!)) return // a stream that ended here
+      if (!this.#out.has(env.id)) return // a late reply: its pieces will be ignored
+      this.#pieceFor(env.t, env.id, s)
+    } else if (env.t === 'next' && !this.#incoming?.get(env.id)?.argument(s!)) return // a stream that ended here
     const why = this.blobInbox.start(env, sizes, jsonHeldSize(env))
     if (!why) return
     const total = sizes.reduce((a, b) => a + b, 0)
     const announced = `${this.o.peer} announced ${formatBytes(total)} of binary data`
     if (why === 'duplicate')
-      this.refuseOwner(env, 'PROTOCOL_ERROR', `${announced} for ${env.t} ${env.id}, which already had some`)
+      this.#refuseOwner(env, 'PROTOCOL_ERROR', `${announced} for ${env.t} ${env.id}, which already had some`)
     else if (why === 'size')
-      this.refuseOwner(
+      this.#refuseOwner(
         env,
         'TOO_LARGE',
         `${announced}, over the limit of ${formatBytes(this.o.maxReassembledBytes)} for one message ` +
           '(maxReassembledBytes); stream it in smaller pieces, or raise the limit',
       )
-    else this.refuseOwner(env, 'LIMIT_EXCEEDED', `${announced}; ${this.overBudget()}`)
+    else this.#refuseOwner(env, 'LIMIT_EXCEEDED', `${announced}; ${this.overBudget()}`)
   }
 
   /** @internal */
@@ -533,21 +533,21 @@ export class SessionRouter implements TransportSink {
     )
   }
 
-  private handleBin(env: BinEnvelope): void {
-    this.pieceFor(env.of, env.id, env.s)
+  #handleBin(env: BinEnvelope): void {
+    this.#pieceFor(env.of, env.id, env.s)
     const r = this.blobInbox.add(env)
     if (r.kind === 'complete') {
-      this.blobParts.set(r.owner, r.blobs)
-      this.dispatch(r.owner)
+      this.#blobParts.set(r.owner, r.blobs)
+      this.#dispatch(r.owner)
     } else if (r.kind === 'broken') {
-      this.refuseOwner(r.owner, 'PROTOCOL_ERROR', `${this.o.peer} sent broken binary data: ${r.message}`)
+      this.#refuseOwner(r.owner, 'PROTOCOL_ERROR', `${this.o.peer} sent broken binary data: ${r.message}`)
     }
   }
 
   /** Fails the call or stream an envelope with binary parts belonged to, and tells the other side. */
-  private refuseOwner(env: BlobOwner, code: string, message: string): void {
+  #refuseOwner(env: BlobOwner, code: string, message: string): void {
     this.o.log(`nmrpc: ${message}`)
-    this.failMessageOf(env.t, env.id, (env as { s?: number }).s, code, message, 'binary refused')
+    this.#failMessageOf(env.t, env.id, (env as { s?: number }).s, code, message, 'binary refused')
   }
 
   /**
@@ -555,22 +555,15 @@ export class SessionRouter implements TransportSink {
    * stream: answers the other side's call with an error, or fails our pending call or the argument stream
    * and cancels what the other side still sends for it.
    */
-  private failMessageOf(
-    of: unknown,
-    id: number,
-    s: number | undefined,
-    code: string,
-    message: string,
-    why: string,
-  ) {
+  #failMessageOf(of: unknown, id: number, s: number | undefined, code: string, message: string, why: string) {
     if (of === 'call') {
       this.outbox.send({ t: 'err', id, e: { name: 'RpcError', message, code } })
     } else if (s !== undefined) {
-      const q = this.incoming?.get(id)?.argument(s)
+      const q = this.#incoming?.get(id)?.argument(s)
       q?.fail(new RpcError(code, message))
       if (q) this.outbox.send({ t: 'cancel', id, s, why })
     } else {
-      const oc = this.out.get(id)
+      const oc = this.#out.get(id)
       if (oc?.live) {
         this.outbox.send({ t: 'cancel', id, why })
         oc.fail(new RpcError(code, `Call to "${oc.path}" failed: ${message}`))
@@ -578,8 +571,8 @@ export class SessionRouter implements TransportSink {
     }
   }
 
-  private handleChunk(env: ChunkEnvelope): void {
-    this.pieceFor(env.of, env.id, env.s)
+  #handleChunk(env: ChunkEnvelope): void {
+    this.#pieceFor(env.of, env.id, env.s)
     const r = this.reassembler.add(env)
     if (r.kind === 'complete') {
       let inner: unknown
@@ -593,7 +586,7 @@ export class SessionRouter implements TransportSink {
         this.invalid('a chunked message contained another chunk')
         return
       }
-      this.receive(inner)
+      this.#receive(inner)
       return
     }
     if (r.kind !== 'refused') return
@@ -611,14 +604,14 @@ export class SessionRouter implements TransportSink {
     else message = `a chunked message from ${this.o.peer} does not fit: ${this.overBudget()}`
     if (env.id === undefined) {
       if (r.why === 'size') this.o.log(`nmrpc: ${message}`)
-      else this.breach(message)
+      else this.#breach(message)
       return
     }
     this.o.log(`nmrpc: ${message}`)
-    this.failMessageOf(env.of, env.id, env.s, code, message, r.why === 'size' ? 'too large' : 'over budget')
+    this.#failMessageOf(env.of, env.id, env.s, code, message, r.why === 'size' ? 'too large' : 'over budget')
   }
 
-  private violation(e: unknown, raw: unknown): void {
+  #violation(e: unknown, raw: unknown): void {
     const message = `${this.o.peer} sent an invalid message: ${e instanceof Error ? e.message : String(e)}`
     this.o.log(`nmrpc: ${message}`)
     if (!(e instanceof ProtocolViolation) || e.id === undefined) return
@@ -628,13 +621,13 @@ export class SessionRouter implements TransportSink {
       return
     }
     if (kind === 'ok' || kind === 'err' || kind === 'next' || kind === 'end')
-      this.out.get(e.id)?.violation(message)
+      this.#out.get(e.id)?.violation(message)
   }
 
   // ---- handling calls -------------------------------------------------------------------------
 
-  private refuseCall(id: number, what: string): void {
-    const r = this.refusing!
+  #refuseCall(id: number, what: string): void {
+    const r = this.#refusing!
     this.outbox.send({
       t: 'err',
       id,
@@ -643,21 +636,21 @@ export class SessionRouter implements TransportSink {
     this.o.onRefused?.()
   }
 
-  private handleCall(env: CallEnvelope): void {
+  #handleCall(env: CallEnvelope): void {
     const id = env.id
-    if (this.versionError) {
+    if (this.#versionError) {
       this.outbox.send({
         t: 'err',
         id,
-        e: { name: 'RpcError', message: this.versionError.message, code: 'VERSION_MISMATCH' },
+        e: { name: 'RpcError', message: this.#versionError.message, code: 'VERSION_MISMATCH' },
       })
       return
     }
-    if (this.refusing) {
-      this.refuseCall(id, `to "${env.p}"`)
+    if (this.#refusing) {
+      this.#refuseCall(id, `to "${env.p}"`)
       return
     }
-    if (this.incoming) this.incoming.call(env)
+    if (this.#incoming) this.#incoming.call(env)
     else
       this.outbox.send({
         t: 'err',
@@ -666,12 +659,12 @@ export class SessionRouter implements TransportSink {
       })
   }
 
-  private cancelIn(id: number, why: string | undefined): void {
+  #cancelIn(id: number, why: string | undefined): void {
     this.blobInbox.drop(blobKey('call', id, undefined))
     this.reassembler.dropOwner(blobKey('call', id, undefined))
     this.outbox.cancel(blobKey('ok', id, undefined))
     this.outbox.cancel(blobKey('next', id, undefined))
-    this.incoming?.cancel(id, why)
+    this.#incoming?.cancel(id, why)
   }
 
   /**
@@ -686,7 +679,7 @@ export class SessionRouter implements TransportSink {
     s: number | undefined,
     label: string,
   ): Promise<void> {
-    if (p.cancelled || this.closedError) return
+    if (p.cancelled || this.#closedError) return
     const it = source[Symbol.asyncIterator]()
     let finished = false
     const withS = <E extends object>(env: E): E => (s === undefined ? env : { ...env, s })
@@ -717,7 +710,7 @@ export class SessionRouter implements TransportSink {
       }
     } catch (e) {
       finished = true
-      if (!p.cancelled && !this.closedError)
+      if (!p.cancelled && !this.#closedError)
         this.outbox.send(withS({ t: 'err', id, e: this.toWire(e) }) as Envelope)
     } finally {
       if (!finished) {
@@ -733,18 +726,18 @@ export class SessionRouter implements TransportSink {
   /** @internal */
   track(p: Promise<void>): void {
     const t = p.catch((e) => this.o.log(`nmrpc: stream failed: ${e instanceof Error ? e.stack : String(e)}`))
-    this.running.add(t)
-    void t.finally(() => this.running.delete(t))
+    this.#running.add(t)
+    void t.finally(() => this.#running.delete(t))
   }
 
   /** Resolves when every stream this side produces has stopped (used for a graceful exit). */
   async idle(): Promise<void> {
-    while (this.running.size > 0) await Promise.all([...this.running])
+    while (this.#running.size > 0) await Promise.all([...this.#running])
   }
 
   /** New incoming calls are answered with an error (`CLOSED` by default) from now on; running ones go on. */
   refuseCalls(reason: string, code = 'CLOSED'): void {
-    this.refusing = { reason, code }
+    this.#refusing = { reason, code }
   }
 
   /**
@@ -752,8 +745,8 @@ export class SessionRouter implements TransportSink {
    * nothing else it sends (events, chunks, binary parts, stream items) is processed or stored.
    */
   refuseCaller(reason: string, code = 'UNAUTHORIZED'): void {
-    this.refusing = { reason, code }
-    this.refusedCaller = true
+    this.#refusing = { reason, code }
+    this.#refusedCaller = true
     this.reassembler.clear()
     this.blobInbox.clear()
   }
@@ -765,12 +758,12 @@ export class SessionRouter implements TransportSink {
    * `discard`: unread items of result streams are dropped too (a local close: nobody wants them).
    */
   closeWith(error: RpcError, discard = false): void {
-    if (this.closedError) return
-    this.closedError = error
-    for (const oc of [...this.out.values()]) oc.fail(this.callError(error, oc.path))
-    if (discard) for (const [q, path] of this.readers) q.discard(this.callError(error, path))
-    this.readers.clear()
-    this.incoming?.stopAll(error)
+    if (this.#closedError) return
+    this.#closedError = error
+    for (const oc of [...this.#out.values()]) oc.fail(this.#callError(error, oc.path))
+    if (discard) for (const [q, path] of this.#readers) q.discard(this.#callError(error, path))
+    this.#readers.clear()
+    this.#incoming?.stopAll(error)
     this.reassembler.clear()
     this.blobInbox.clear()
     this.ledger.clear()
@@ -783,15 +776,15 @@ export class SessionRouter implements TransportSink {
    * `CLOSED`), cancels the peer's work for ours, flushes, then closes the transport.
    */
   close(error: RpcError): void {
-    if (this.closedError) return
-    this.incoming?.answerAll(error)
-    for (const id of this.out.keys()) this.outbox.send({ t: 'cancel', id, why: 'closed' })
+    if (this.#closedError) return
+    this.#incoming?.answerAll(error)
+    for (const id of this.#out.keys()) this.outbox.send({ t: 'cancel', id, why: 'closed' })
     this.outbox.flush()
     this.closeWith(error, true)
     this.transport.close()
   }
 
-  private callError(error: RpcError, path: string): RpcError {
+  #callError(error: RpcError, path: string): RpcError {
     return new RpcError(error.code, `Call to "${path}" failed: ${error.message}`, {
       cause: error,
       name: error.name,
@@ -802,14 +795,14 @@ export class SessionRouter implements TransportSink {
 
   /** @internal */
   blobsOf(env: Envelope): Uint8Array[] | undefined {
-    return this.blobParts.get(env)
+    return this.#blobParts.get(env)
   }
 
   /** @internal */
   decode(json: unknown, meta: unknown, what: string, part: string, owner?: Envelope): Decoded {
     if (meta === undefined) return { value: json }
     try {
-      return { value: this.o.codec.decode(json, meta, owner && this.blobParts.get(owner)) }
+      return { value: this.o.codec.decode(json, meta, owner && this.#blobParts.get(owner)) }
     } catch (e) {
       return {
         error: new RpcError(
