@@ -3,6 +3,8 @@ import { defineConfig, type Options } from 'tsup'
 
 const library = {
   'client/index': 'src/client/index.ts',
+  // The client without one-shot, trace, handlers or a default codec: a smaller bundle (README, Size).
+  'client/core': 'src/client/core.ts',
   'server/index': 'src/server/index.ts',
   'node/index': 'src/node/index.ts',
 }

@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config'
 import { findBrowser } from './test/e2e/harness/findBrowsers.ts'
 
 const alias = {
+  // Before 'nmrpc/client', which would otherwise match it as a prefix.
+  'nmrpc/client/core': fileURLToPath(new URL('./src/client/core.ts', import.meta.url)),
   'nmrpc/client': fileURLToPath(new URL('./src/client/index.ts', import.meta.url)),
   'nmrpc/server': fileURLToPath(new URL('./src/server/index.ts', import.meta.url)),
   'nmrpc/node': fileURLToPath(new URL('./src/node/index.ts', import.meta.url)),

@@ -68,6 +68,9 @@ ${load}
 const assert = (ok, what) => { if (!ok) { console.error('FAILED: ' + what); process.exit(1) } }
 async function main() {
   assert(typeof server.defineHost === 'function', 'nmrpc/server exports defineHost')
+  const small = core.createClient(spawnHost(process.execPath, [hostFile]), { codec: core.jsonCodec() })
+  assert((await small.call.add(2, 3)) === 5, 'nmrpc/client/core: add(2, 3) is 5')
+  small.close()
   const client = createClient(spawnHost(process.execPath, [hostFile]))
   assert((await client.call.add(2, 3)) === 5, 'add(2, 3) is 5')
   const d = await client.call.later(new Date(0))
@@ -88,6 +91,7 @@ writeFileSync(
   smoke(`const kind = 'CommonJS'
 const { createClient, RpcError } = require('nmrpc/client')
 const server = require('nmrpc/server')
+const core = require('nmrpc/client/core')
 const { spawnHost } = require('nmrpc/node')
 const hostFile = require('node:path').join(__dirname, 'host.cjs')`),
 )
@@ -96,6 +100,7 @@ writeFileSync(
   smoke(`const kind = 'ESM'
 import { createClient, RpcError } from 'nmrpc/client'
 import * as server from 'nmrpc/server'
+import * as core from 'nmrpc/client/core'
 import { spawnHost } from 'nmrpc/node'
 const hostFile = new URL('./host.cjs', import.meta.url).pathname`),
 )

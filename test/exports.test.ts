@@ -6,15 +6,16 @@ import { describe, expect, it } from 'vitest'
 // The built package as users get it (npm test builds before running tests): ESM and CJS, through the
 // package's own exports map.
 const require = createRequire(import.meta.url)
-const entries = ['client', 'server', 'node'] as const
+const entries = ['client', 'client/core', 'server', 'node'] as const
 // A computed specifier: the type checker runs before the build, when dist/ does not exist yet.
+const file = (entry: string) => (entry.includes('/') ? entry : `${entry}/index`)
 const dist = (entry: string): Promise<Record<string, unknown>> =>
-  import(new URL(`../dist/${entry}/index.js`, import.meta.url).href)
+  import(new URL(`../dist/${file(entry)}.js`, import.meta.url).href)
 
 describe('public exports of the built package', () => {
   it.each(entries)('nmrpc/%s has the same names in ESM and CJS', async (entry) => {
     const esm = Object.keys(await dist(entry)).sort()
-    const cjs = Object.keys(require(`../dist/${entry}/index.cjs`)).sort()
+    const cjs = Object.keys(require(`../dist/${file(entry)}.cjs`)).sort()
     expect(cjs).toEqual(esm)
   })
 
@@ -49,6 +50,10 @@ describe('public exports of the built package', () => {
         "withContext",
       ]
     `)
+  })
+
+  it('nmrpc/client/core exports the same names as nmrpc/client', async () => {
+    expect(Object.keys(await dist('client/core')).sort()).toEqual(Object.keys(await dist('client')).sort())
   })
 
   it('nmrpc/server exports', async () => {

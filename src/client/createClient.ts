@@ -1,12 +1,13 @@
 import { type Codec, superjsonCodec } from '../shared/codec.js'
 import { RpcError } from '../shared/errors.js'
 import { flattenHandlers } from '../shared/handlers.js'
+import { type IncomingFactory, incomingCalls } from '../shared/incomingCalls.js'
 import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_TIMEOUT } from '../shared/limits.js'
-import { type EndpointOptions, resolveEndpointOptions } from '../shared/options.js'
+import { type EndpointOptions, resolveLimits } from '../shared/options.js'
 import type { HelloEnvelope } from '../shared/protocol.js'
 import { createCallProxy } from '../shared/proxy.js'
 import { RemoteCall } from '../shared/remoteCall.js'
-import { type BaseContext, type CallOptions, Session } from '../shared/session.js'
+import { type BaseContext, type CallOptions, SessionRouter } from '../shared/sessionRouter.js'
 import { type TraceOption, traceTransport } from '../shared/trace.js'
 import type { ApiOf, EventMap, EventsOf, Remote } from '../shared/types.js'
 import { utf8Length } from '../shared/utf8.js'
@@ -127,62 +128,95 @@ type Listener = (data: unknown) => void
 /** Node's native UTF-8 counter when the client runs in Node (found on globalThis, never imported). */
 const nodeByteLength = (globalThis as { Buffer?: { byteLength(s: string): number } }).Buffer?.byteLength
 
-class NativeClient implements Client<unknown> {
+/**
+ * The pieces of a client that not every client needs, given by the entry point: `nmrpc/client` gives all
+ * of them, `nmrpc/client/core` none, so that a bundler leaves out what a core client cannot reach.
+ */
+export interface ClientParts {
+  /** The codec when the options name none; without it, `codec` is required. */
+  codec?: () => Codec
+  /** `mode: 'oneshot'`. */
+  oneShot?: typeof oneShotCall
+  /** The `trace` option. */
+  trace?: typeof traceTransport
+  /** The `handlers` option: reads the table, and runs the host's calls to it. */
+  handlers?: { flatten: typeof flattenHandlers; incoming: IncomingFactory }
+}
+
+/** Where a piece a core client left out is: named in the error that a core client's option gives. */
+const FULL = "use createClient from 'nmrpc/client', which has it"
+
+export class NativeClient implements Client<unknown> {
   state: ClientState = 'idle'
   lastError: RpcError | undefined
   readonly call: Remote<unknown>
-  private session: Session | null = null
-  private readonly host: string
-  private readonly codec: Codec
-  private readonly handlers
+  #session: SessionRouter | null = null
+  readonly #host: string
+  readonly #codec: Codec
+  readonly #handlers
   private readonly eventListeners = new Map<string, Set<Listener>>()
-  private readonly stateListeners = new Set<(state: ClientState, error?: RpcError) => void>()
-  private helloWaiters: Array<{ resolve: (h: HostInfo) => void; reject: (e: RpcError) => void }> = []
-  private hello: HostInfo | null = null
-  private reconnectTimer: ReturnType<typeof setTimeout> | undefined
-  private reconnectAttempts = 0
+  readonly #stateListeners = new Set<(state: ClientState, error?: RpcError) => void>()
+  #helloWaiters: Array<{ resolve: (h: HostInfo) => void; reject: (e: RpcError) => void }> = []
+  #hello: HostInfo | null = null
+  #reconnectTimer: ReturnType<typeof setTimeout> | undefined
+  #reconnectAttempts = 0
 
   constructor(
     private readonly target: string | PortFactory,
     private readonly options: ClientOptions,
+    private readonly parts: ClientParts,
   ) {
-    this.host = typeof target === 'string' ? target : (target.hostName ?? 'native host')
-    this.codec = options.codec ?? superjsonCodec()
-    this.handlers = options.handlers ? flattenHandlers(options.handlers, 'createClient handlers') : undefined
-    this.call = this.view({}).call
+    this.#host = typeof target === 'string' ? target : (target.hostName ?? 'native host')
+    const codec = options.codec ?? parts.codec?.()
+    if (!codec)
+      throw new TypeError(
+        `createClient from 'nmrpc/client/core' needs a codec (for "${this.#host}"): pass { codec: jsonCodec() } ` +
+          `or { codec: superjsonCodec() }, or ${FULL} by default`,
+      )
+    this.#codec = codec
+    if (options.mode === 'oneshot' && !parts.oneShot)
+      throw new TypeError(`mode 'oneshot' is not in 'nmrpc/client/core'; ${FULL}`)
+    if (options.trace && !parts.trace)
+      throw new TypeError(`the trace option is not in 'nmrpc/client/core'; ${FULL}`)
+    if (options.handlers && !parts.handlers)
+      throw new TypeError(`the handlers option is not in 'nmrpc/client/core'; ${FULL}`)
+    this.#handlers = options.handlers
+      ? parts.handlers!.flatten(options.handlers, 'createClient handlers')
+      : undefined
+    this.call = this.#view({}).call
   }
 
   with(options: CallOptions): ClientView<unknown> {
-    return this.view(options)
+    return this.#view(options)
   }
 
-  private view(options: CallOptions): ClientView<unknown> {
+  #view(options: CallOptions): ClientView<unknown> {
     return {
       call: createCallProxy((path, args) =>
         this.options.use?.length
-          ? runClientMiddleware(this.options.use, path, args, options, (p, a, o) => this.invoke(p, a, o))
-          : this.invoke(path, args, options),
+          ? runClientMiddleware(this.options.use, path, args, options, (p, a, o) => this.#invoke(p, a, o))
+          : this.#invoke(path, args, options),
       ) as Remote<unknown>,
-      with: (more) => this.view({ ...options, ...more }),
+      with: (more) => this.#view({ ...options, ...more }),
     }
   }
 
-  private invoke(path: string, args: unknown[], options: CallOptions): RemoteCall {
+  #invoke(path: string, args: unknown[], options: CallOptions): RemoteCall {
     if (this.options.mode === 'oneshot') {
       if (this.state === 'closed')
-        return this.failed(path, new RpcError('CLOSED', `the client of "${this.host}" was closed`))
-      return oneShotCall(this.target, path, args, {
+        return this.#failed(path, new RpcError('CLOSED', `the client of "${this.#host}" was closed`))
+      return this.parts.oneShot!(this.target, path, args, {
         ...options,
-        codec: this.codec,
+        codec: this.#codec,
         timeout: options.timeout ?? this.options.timeout ?? DEFAULT_TIMEOUT,
       })
     }
-    const session = this.ensure()
-    if (session instanceof RpcError) return this.failed(path, session)
+    const session = this.#ensure()
+    if (session instanceof RpcError) return this.#failed(path, session)
     return session.call(path, args, options)
   }
 
-  private failed(path: string, error: RpcError): RemoteCall {
+  #failed(path: string, error: RpcError): RemoteCall {
     const call = new RemoteCall(path, 1, { grant() {}, cancel() {} })
     call.settleError(new RpcError(error.code, `Call to "${path}" failed: ${error.message}`, { cause: error }))
     return call
@@ -193,10 +227,10 @@ class NativeClient implements Client<unknown> {
       return Promise.reject(
         new TypeError("connect() needs mode 'port'; in one-shot mode every call starts the host"),
       )
-    const session = this.ensure()
+    const session = this.#ensure()
     if (session instanceof RpcError) return Promise.reject(session)
-    if (this.hello) return Promise.resolve(this.hello)
-    return new Promise((resolve, reject) => this.helloWaiters.push({ resolve, reject }))
+    if (this.#hello) return Promise.resolve(this.#hello)
+    return new Promise((resolve, reject) => this.#helloWaiters.push({ resolve, reject }))
   }
 
   on(name: string, listener: (data: unknown) => void): () => void {
@@ -233,25 +267,25 @@ class NativeClient implements Client<unknown> {
   }
 
   onStateChange(listener: (state: ClientState, error?: RpcError) => void): () => void {
-    this.stateListeners.add(listener)
-    return () => this.stateListeners.delete(listener)
+    this.#stateListeners.add(listener)
+    return () => this.#stateListeners.delete(listener)
   }
 
   emit(name: string, data?: unknown): void {
-    const session = this.ensure()
+    const session = this.#ensure()
     if (session instanceof RpcError) throw session
     session.emit(name, data)
   }
 
   close(): void {
     if (this.state === 'closed') return
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer)
-    const error = new RpcError('CLOSED', `the client of "${this.host}" was closed`)
-    const session = this.session
-    this.session = null
-    this.setState('closed', error)
+    if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer)
+    const error = new RpcError('CLOSED', `the client of "${this.#host}" was closed`)
+    const session = this.#session
+    this.#session = null
+    this.#setState('closed', error)
     session?.close(error)
-    this.failHello(error)
+    this.#failHello(error)
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -263,10 +297,10 @@ class NativeClient implements Client<unknown> {
     this.close()
   }
 
-  private ensure(): Session | RpcError {
+  #ensure(): SessionRouter | RpcError {
     if (this.state === 'closed')
-      return new RpcError('CLOSED', `the client of "${this.host}" was closed; create a new one`)
-    if (this.session) return this.session
+      return new RpcError('CLOSED', `the client of "${this.#host}" was closed; create a new one`)
+    if (this.#session) return this.#session
     let port: PortLike
     try {
       port = typeof this.target === 'string' ? connectNative(this.target) : this.target()
@@ -275,34 +309,35 @@ class NativeClient implements Client<unknown> {
         'DISCONNECTED',
         e instanceof NoExtensionApiError
           ? e.message
-          : `could not connect to native host "${this.host}": ${e instanceof Error ? e.message : String(e)}`,
+          : `could not connect to native host "${this.#host}": ${e instanceof Error ? e.message : String(e)}`,
         { cause: e },
       )
       this.lastError = error
-      this.setState('disconnected', error)
+      this.#setState('disconnected', error)
       return error
     }
     const o = this.options
     const log = o.log ?? ((line: string) => console.warn(line))
     const transport = new PortTransport(
       port,
-      this.host,
+      this.#host,
       o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
       typeof this.target === 'string',
     )
     const traced = o.trace
-      ? traceTransport(transport, {
+      ? this.parts.trace!(transport, {
           side: 'client',
           log: o.trace === true ? log : o.trace,
           byteLength: nodeByteLength ?? utf8Length,
         })
       : transport
-    const session: Session = new Session(traced, {
+    const session: SessionRouter = new SessionRouter(traced, {
       role: 'client',
-      peer: `host "${this.host}"`,
+      peer: `host "${this.#host}"`,
       self: 'the extension',
-      handlers: this.handlers,
-      ...resolveEndpointOptions(o, this.codec),
+      handlers: this.#handlers,
+      ...resolveLimits(o, this.#codec),
+      incoming: this.#handlers ? this.parts.handlers!.incoming : undefined,
       impl: IMPL,
       byteLength: nodeByteLength ?? utf8Length,
       log,
@@ -319,59 +354,59 @@ class NativeClient implements Client<unknown> {
         }
       },
       onHello: (h: HelloEnvelope) => {
-        if (this.session !== session) return
-        this.hello = { protocol: h.v, impl: h.impl ?? 'unknown' }
-        this.reconnectAttempts = 0
-        this.setState('open')
-        const ws = this.helloWaiters
-        this.helloWaiters = []
-        for (const w of ws) w.resolve(this.hello)
+        if (this.#session !== session) return
+        this.#hello = { protocol: h.v, impl: h.impl ?? 'unknown' }
+        this.#reconnectAttempts = 0
+        this.#setState('open')
+        const ws = this.#helloWaiters
+        this.#helloWaiters = []
+        for (const w of ws) w.resolve(this.#hello)
       },
       onClose: (error) => {
-        if (this.session !== session) return
-        this.session = null
-        this.hello = null
+        if (this.#session !== session) return
+        this.#session = null
+        this.#hello = null
         this.lastError = error
-        if (this.state !== 'closed') this.setState('disconnected', error)
-        this.failHello(error)
-        this.scheduleReconnect(error)
+        if (this.state !== 'closed') this.#setState('disconnected', error)
+        this.#failHello(error)
+        this.#scheduleReconnect(error)
       },
     })
-    this.session = session
-    this.setState('connecting')
+    this.#session = session
+    this.#setState('connecting')
     session.start()
     return session
   }
 
-  private scheduleReconnect(error: RpcError): void {
+  #scheduleReconnect(error: RpcError): void {
     const r = this.options.reconnect
-    if (!r || this.state === 'closed' || this.reconnectTimer) return
+    if (!r || this.state === 'closed' || this.#reconnectTimer) return
     if (error.code === 'HOST_NOT_FOUND' || error.code === 'FORBIDDEN' || error.code === 'VERSION_MISMATCH')
       return
     const o = r === true ? {} : r
-    if (this.reconnectAttempts >= (o.maxAttempts ?? Number.POSITIVE_INFINITY)) return
+    if (this.#reconnectAttempts >= (o.maxAttempts ?? Number.POSITIVE_INFINITY)) return
     const delay = Math.min(
       o.maxDelay ?? 30_000,
-      (o.initialDelay ?? 500) * (o.factor ?? 2) ** this.reconnectAttempts,
+      (o.initialDelay ?? 500) * (o.factor ?? 2) ** this.#reconnectAttempts,
     )
-    this.reconnectAttempts++
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined
-      if (this.state === 'disconnected' && !this.session) void this.connect().catch(() => {})
+    this.#reconnectAttempts++
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = undefined
+      if (this.state === 'disconnected' && !this.#session) void this.connect().catch(() => {})
     }, delay)
-    ;(this.reconnectTimer as { unref?: () => void }).unref?.()
+    ;(this.#reconnectTimer as { unref?: () => void }).unref?.()
   }
 
-  private failHello(error: RpcError): void {
-    const ws = this.helloWaiters
-    this.helloWaiters = []
+  #failHello(error: RpcError): void {
+    const ws = this.#helloWaiters
+    this.#helloWaiters = []
     for (const w of ws) w.reject(error)
   }
 
-  private setState(state: ClientState, error?: RpcError): void {
+  #setState(state: ClientState, error?: RpcError): void {
     if (this.state === state) return
     this.state = state
-    for (const l of [...this.stateListeners]) l(state, error)
+    for (const l of [...this.#stateListeners]) l(state, error)
   }
 }
 
@@ -390,9 +425,19 @@ export function createClient<Host, Events extends EventMap = EventsOf<Host>>(
   target: string | PortFactory,
   options: ClientOptions = {},
 ): Client<ApiOf<Host>, Events> {
+  checkTarget(target)
+  return new NativeClient(target, options, {
+    codec: superjsonCodec,
+    oneShot: oneShotCall,
+    trace: traceTransport,
+    handlers: { flatten: flattenHandlers, incoming: incomingCalls },
+  }) as unknown as Client<ApiOf<Host>, Events>
+}
+
+/** Refuses a target that is neither a host name nor a Port factory, before anything connects. */
+export function checkTarget(target: unknown): void {
   if (typeof target !== 'string' && typeof target !== 'function')
     throw new TypeError(
       `createClient needs a host name (like "com.acme.app") or a function returning a Port, got ${typeof target}`,
     )
-  return new NativeClient(target, options) as unknown as Client<ApiOf<Host>, Events>
 }

@@ -72,9 +72,9 @@ function nextTask(fn: () => void): void {
  */
 export class PortTransport implements Transport {
   readonly kind = 'object' as const
-  private closed = false
-  private sink: TransportSink | null = null
-  private drainScheduled = false
+  #closed = false
+  #sink: TransportSink | null = null
+  #drainScheduled = false
 
   constructor(
     private readonly port: PortLike,
@@ -90,28 +90,28 @@ export class PortTransport implements Transport {
   }
 
   start(sink: TransportSink): void {
-    this.sink = sink
+    this.#sink = sink
     // spawnHost's Port says when the host has read what it was given: bulk data then waits for it.
     const drains = (this.port as { onDrain?: { addListener(fn: () => void): void } }).onDrain
     drains?.addListener(() => {
-      if (!this.closed) sink.drain()
+      if (!this.#closed) sink.drain()
     })
     this.port.onMessage.addListener((m) => {
-      if (!this.closed) sink.message(m)
+      if (!this.#closed) sink.message(m)
     })
     this.port.onDisconnect.addListener((p) => {
       const said = portErrorMessage(p ?? this.port)
-      this.finish(describeDisconnect(this.host, said, this.registered))
+      this.#finish(describeDisconnect(this.host, said, this.registered))
     })
   }
 
   send(message: string | object): boolean {
-    if (this.closed) return true
+    if (this.#closed) return true
     try {
       this.port.postMessage(message)
     } catch (e) {
       // Chromium throws on a disconnected Port before onDisconnect has run.
-      this.finish(describeDisconnect(this.host, e instanceof Error ? e.message : String(e), this.registered))
+      this.#finish(describeDisconnect(this.host, e instanceof Error ? e.message : String(e), this.registered))
       return true
     }
     // A host that reads slower than we write: wait for it (spawnHost's Port says when it drained).
@@ -120,19 +120,19 @@ export class PortTransport implements Transport {
     // Bulk pieces (chunks and binary slices) go one per task, so other messages get in between.
     const kind = (message as { t?: unknown }).t
     if (kind !== 'chunk' && kind !== 'bin') return true
-    if (!this.drainScheduled) {
-      this.drainScheduled = true
+    if (!this.#drainScheduled) {
+      this.#drainScheduled = true
       nextTask(() => {
-        this.drainScheduled = false
-        this.sink?.drain()
+        this.#drainScheduled = false
+        this.#sink?.drain()
       })
     }
     return false
   }
 
   close(): void {
-    if (this.closed) return
-    this.closed = true
+    if (this.#closed) return
+    this.#closed = true
     try {
       this.port.disconnect()
     } catch {
@@ -140,9 +140,9 @@ export class PortTransport implements Transport {
     }
   }
 
-  private finish(info: CloseInfo): void {
-    if (this.closed) return
-    this.closed = true
-    this.sink?.closed(info)
+  #finish(info: CloseInfo): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#sink?.closed(info)
   }
 }

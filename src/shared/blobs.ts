@@ -30,10 +30,10 @@ export type BlobResult =
  * never sends still pays for what it reserved); a refused owner's later pieces are dropped unstored.
  */
 export class BlobInbox {
-  private readonly pending = new Map<string, Assembly>()
+  readonly #pending = new Map<string, Assembly>()
   /** Owners refused or dropped, so that a re-announcement under the same key is refused too. */
-  private readonly refused = new Set<string>()
-  private held = 0
+  readonly #refused = new Set<string>()
+  #held = 0
 
   constructor(
     private readonly maxBytes: number,
@@ -42,7 +42,7 @@ export class BlobInbox {
 
   /** Bytes announced by envelopes still waiting for their parts. */
   get pendingBytes(): number {
-    return this.held
+    return this.#held
   }
 
   /**
@@ -54,7 +54,7 @@ export class BlobInbox {
     const key = blobKey(owner.t, owner.id, (owner as { s?: number }).s)
     const total = sizes.reduce((a, b) => a + b, 0)
     const why =
-      this.pending.has(key) || this.refused.has(key)
+      this.#pending.has(key) || this.#refused.has(key)
         ? 'duplicate'
         : total > this.maxBytes
           ? 'size'
@@ -62,11 +62,11 @@ export class BlobInbox {
             ? 'budget'
             : undefined
     if (why) {
-      this.refuse(key)
+      this.#refuse(key)
       return why
     }
-    this.held += total
-    this.pending.set(key, {
+    this.#held += total
+    this.#pending.set(key, {
       owner,
       sizes,
       parts: [],
@@ -79,12 +79,12 @@ export class BlobInbox {
 
   add(piece: BinEnvelope): BlobResult {
     const key = blobKey(piece.of, piece.id, piece.s)
-    const a = this.pending.get(key)
+    const a = this.#pending.get(key)
     // Pieces of a refused, dropped or unknown owner are ignored (the refused set is bounded).
     if (!a) return { kind: 'ignored' }
     const broken = (message: string): BlobResult => {
       this.drop(key)
-      this.refuse(key)
+      this.#refuse(key)
       return { kind: 'broken', owner: a.owner, message }
     }
     if (piece.i !== a.part) return broken(`binary part ${piece.i} arrived while part ${a.part} was expected`)
@@ -109,34 +109,35 @@ export class BlobInbox {
     a.part++
     a.fill = 0
     if (a.part < a.sizes.length) return { kind: 'partial' }
-    this.forget(key, a)
+    this.#forget(key, a)
     for (let i = 0; i < a.sizes.length; i++) a.parts[i] ??= new Uint8Array(0)
     return { kind: 'complete', owner: a.owner, blobs: a.parts }
   }
 
   /** Forgets the assembly for a call or stream that ended (cancelled, timed out); its pieces are dropped. */
   drop(key: string): void {
-    const a = this.pending.get(key)
+    const a = this.#pending.get(key)
     if (!a) return
-    this.forget(key, a)
-    this.refuse(key)
+    this.#forget(key, a)
+    this.#refuse(key)
   }
 
   clear(): void {
-    for (const a of this.pending.values()) this.ledger.release('binary', a.charged)
-    this.pending.clear()
-    this.refused.clear()
-    this.held = 0
+    for (const a of this.#pending.values()) this.ledger.release('binary', a.charged)
+    this.#pending.clear()
+    this.#refused.clear()
+    this.#held = 0
   }
 
-  private forget(key: string, a: Assembly): void {
-    this.pending.delete(key)
-    this.held -= a.sizes.reduce((x, y) => x + y, 0)
+  #forget(key: string, a: Assembly): void {
+    this.#pending.delete(key)
+    this.#held -= a.sizes.reduce((x, y) => x + y, 0)
     this.ledger.release('binary', a.charged)
   }
 
-  private refuse(key: string): void {
-    this.refused.add(key)
-    if (this.refused.size > MAX_REFUSED_CHUNK_KEYS) this.refused.delete(this.refused.values().next().value!)
+  #refuse(key: string): void {
+    this.#refused.add(key)
+    if (this.#refused.size > MAX_REFUSED_CHUNK_KEYS)
+      this.#refused.delete(this.#refused.values().next().value!)
   }
 }

@@ -43,71 +43,77 @@ export interface HeldBytes {
  * ledger.release('partial', piece.length)
  */
 export class Ledger {
-  private readonly held: Record<HeldKind, number> = {
+  readonly #held: Record<HeldKind, number> = {
     partial: 0,
     binary: 0,
     queued: 0,
     buffered: 0,
     unsent: 0,
   }
-  private total = 0
-  private peak = 0
-  private refused = 0
+  #total = 0
+  #peak = 0
+  #refused = 0
 
   constructor(readonly budget: number) {}
 
   /** Bytes held now, of every kind. */
   get used(): number {
-    return this.total
+    return this.#total
   }
 
   /** Bytes that may still be charged. */
   get free(): number {
-    return Math.max(0, this.budget - this.total)
+    return Math.max(0, this.budget - this.#total)
   }
 
   /** Takes `bytes` for `kind`; false, and nothing taken, when the budget cannot hold them. */
   charge(kind: HeldKind, bytes: number): boolean {
-    if (this.total + bytes > this.budget) {
-      this.refused++
+    if (this.#total + bytes > this.budget) {
+      this.#refused++
       return false
     }
-    this.held[kind] += bytes
-    this.total += bytes
-    if (this.total > this.peak) this.peak = this.total
+    this.#held[kind] += bytes
+    this.#total += bytes
+    if (this.#total > this.#peak) this.#peak = this.#total
     return true
   }
 
   /** Takes `bytes` whatever the budget says (for what is already held elsewhere and only counted here). */
   force(kind: HeldKind, bytes: number): void {
-    this.held[kind] += bytes
-    this.total += bytes
-    if (this.total > this.peak) this.peak = this.total
+    this.#held[kind] += bytes
+    this.#total += bytes
+    if (this.#total > this.#peak) this.#peak = this.#total
   }
 
   /** Gives back `bytes` of `kind` (never below zero, so a double release cannot mask a later leak as credit). */
   release(kind: HeldKind, bytes: number): void {
-    const n = Math.min(bytes, this.held[kind])
-    this.held[kind] -= n
-    this.total -= n
+    const n = Math.min(bytes, this.#held[kind])
+    this.#held[kind] -= n
+    this.#total -= n
   }
 
   /** Sets what `kind` holds (for holders that measure rather than track, such as a stream's write buffer). */
   set(kind: HeldKind, bytes: number): void {
-    this.total += bytes - this.held[kind]
-    this.held[kind] = bytes
-    if (this.total > this.peak) this.peak = this.total
+    this.#total += bytes - this.#held[kind]
+    this.#held[kind] = bytes
+    if (this.#total > this.#peak) this.#peak = this.#total
   }
 
   /** A copy of the counters, for `load`, tests and error messages. */
   snapshot(): HeldBytes {
-    return { ...this.held, total: this.total, peak: this.peak, budget: this.budget, refused: this.refused }
+    return {
+      ...this.#held,
+      total: this.#total,
+      peak: this.#peak,
+      budget: this.budget,
+      refused: this.#refused,
+    }
   }
 
   /** Forgets everything held (the session closed). */
   clear(): void {
-    for (const k of KINDS) this.held[k] = 0
-    this.total = 0
+    for (const k of KINDS) this.#held[k] = 0
+    this.#total = 0
   }
 }
 

@@ -91,8 +91,16 @@ type Resolved = Pick<
 
 /** The session settings for `o`, with every default applied in one place. */
 export function resolveEndpointOptions(o: EndpointOptions, codec?: Codec): Resolved {
+  return resolveLimits(o, codec ?? o.codec ?? superjsonCodec())
+}
+
+/**
+ * The same settings with the codec given: what a client without a default codec uses, so that a bundler
+ * can leave superjson out.
+ */
+export function resolveLimits(o: EndpointOptions, codec: Codec): Resolved {
   return {
-    codec: codec ?? o.codec ?? superjsonCodec(),
+    codec,
     timeout: o.timeout ?? DEFAULT_TIMEOUT,
     streamWindow: o.streamWindow ?? DEFAULT_STREAM_WINDOW,
     maxPendingCalls: o.maxPendingCalls ?? DEFAULT_MAX_PENDING_CALLS,

@@ -29,8 +29,8 @@ export class OutgoingCall {
   state: OutgoingState = 'waiting'
   /** Producers of this call's argument streams, by argument index. */
   args: Producer[] | undefined
-  private timer: ReturnType<typeof setTimeout> | undefined
-  private onAbort: (() => void) | undefined
+  #timer: ReturnType<typeof setTimeout> | undefined
+  #onAbort: (() => void) | undefined
 
   constructor(
     readonly id: number,
@@ -41,14 +41,14 @@ export class OutgoingCall {
     private readonly signal: AbortSignal | undefined,
     private readonly hooks: OutgoingHooks,
   ) {
-    this.arm()
+    this.#arm()
     if (signal) {
-      this.onAbort = () => {
+      this.#onAbort = () => {
         if (this.state === 'done') return
         this.hooks.cancel(this, 'abort')
         this.fail(abortError(path, signal))
       }
-      signal.addEventListener('abort', this.onAbort, { once: true })
+      signal.addEventListener('abort', this.#onAbort, { once: true })
     }
   }
 
@@ -64,7 +64,7 @@ export class OutgoingCall {
   piece(): void {
     if (this.state === 'done') return
     if (this.state === 'waiting') this.state = 'arriving'
-    this.arm()
+    this.#arm()
   }
 
   /** The unary result. False when the call is a stream: `ok` after `next` makes no sense. */
@@ -85,7 +85,7 @@ export class OutgoingCall {
   /** A stream item: the queue to push it into. */
   next(): StreamQueue<unknown> {
     this.state = 'streaming'
-    this.disarm()
+    this.#disarm()
     return this.call.streamQueue()
   }
 
@@ -106,25 +106,25 @@ export class OutgoingCall {
   end(): void {
     if (this.state === 'done') return
     this.state = 'done'
-    this.disarm()
-    if (this.onAbort) this.signal!.removeEventListener('abort', this.onAbort)
+    this.#disarm()
+    if (this.#onAbort) this.signal!.removeEventListener('abort', this.#onAbort)
     this.hooks.ended(this)
   }
 
-  private arm(): void {
-    this.disarm()
+  #arm(): void {
+    this.#disarm()
     const ms = this.timeout
     if (!(ms > 0 && Number.isFinite(ms))) return
-    this.timer = setTimeout(() => this.timedOut(ms), ms)
-    ;(this.timer as { unref?: () => void }).unref?.()
+    this.#timer = setTimeout(() => this.#timedOut(ms), ms)
+    ;(this.#timer as { unref?: () => void }).unref?.()
   }
 
-  private disarm(): void {
-    if (this.timer) clearTimeout(this.timer)
-    this.timer = undefined
+  #disarm(): void {
+    if (this.#timer) clearTimeout(this.#timer)
+    this.#timer = undefined
   }
 
-  private timedOut(ms: number): void {
+  #timedOut(ms: number): void {
     if (this.state === 'done') return
     const what =
       this.state === 'arriving'

@@ -34,9 +34,9 @@ export const chunkOwner = (c: { of?: string; id?: number; s?: number }): string 
  * message's later pieces are dropped without being stored.
  */
 export class Reassembler {
-  private partial = new Map<number, Partial>()
-  private refused = new Set<number>()
-  private total = 0
+  #partial = new Map<number, Partial>()
+  #refused = new Set<number>()
+  #total = 0
 
   constructor(
     private readonly maxBytes: number,
@@ -46,40 +46,40 @@ export class Reassembler {
 
   /** Units of text held in partial messages. */
   get pendingBytes(): number {
-    return this.total
+    return this.#total
   }
 
   /** Messages partly received. */
   get open(): number {
-    return this.partial.size
+    return this.#partial.size
   }
 
   add(c: ChunkEnvelope): ReassemblyResult {
-    if (this.refused.has(c.k)) {
-      if (c.end === 1) this.refused.delete(c.k)
+    if (this.#refused.has(c.k)) {
+      if (c.end === 1) this.#refused.delete(c.k)
       return { kind: 'ignored' }
     }
-    let p = this.partial.get(c.k)
+    let p = this.#partial.get(c.k)
     if (!p) {
       if (c.end === 1 && c.d.length <= this.maxBytes) {
         // A one-piece message is complete at once and never held.
         return { kind: 'complete', text: c.d }
       }
-      if (this.partial.size >= this.maxOpen) return this.refuse(c, undefined, 'open', c.d.length)
-      if (!this.ledger.charge('partial', OPEN_MESSAGE_COST)) return this.refuse(c, undefined, 'budget', 0)
+      if (this.#partial.size >= this.maxOpen) return this.#refuse(c, undefined, 'open', c.d.length)
+      if (!this.ledger.charge('partial', OPEN_MESSAGE_COST)) return this.#refuse(c, undefined, 'budget', 0)
       p = { parts: [], size: 0, charged: OPEN_MESSAGE_COST, owner: chunkOwner(c) }
-      this.partial.set(c.k, p)
+      this.#partial.set(c.k, p)
     }
     const size = p.size + c.d.length
-    if (size > this.maxBytes) return this.refuse(c, p, 'size', size)
+    if (size > this.maxBytes) return this.#refuse(c, p, 'size', size)
     const cost = c.d.length + PIECE_COST
-    if (!this.ledger.charge('partial', cost)) return this.refuse(c, p, 'budget', size)
+    if (!this.ledger.charge('partial', cost)) return this.#refuse(c, p, 'budget', size)
     p.charged += cost
     p.size = size
-    this.total += c.d.length
+    this.#total += c.d.length
     p.parts.push(c.d)
     if (c.end !== 1) return { kind: 'partial' }
-    this.forget(c.k, p)
+    this.#forget(c.k, p)
     return { kind: 'complete', text: p.parts.length === 1 ? p.parts[0]! : p.parts.join('') }
   }
 
@@ -89,41 +89,42 @@ export class Reassembler {
    */
   dropOwner(owner: string): number {
     let n = 0
-    for (const [k, p] of this.partial)
+    for (const [k, p] of this.#partial)
       if (p.owner === owner) {
-        this.forget(k, p)
-        this.remember(k)
+        this.#forget(k, p)
+        this.#remember(k)
         n++
       }
     return n
   }
 
   clear(): void {
-    for (const p of this.partial.values()) this.ledger.release('partial', p.charged)
-    this.partial.clear()
-    this.refused.clear()
-    this.total = 0
+    for (const p of this.#partial.values()) this.ledger.release('partial', p.charged)
+    this.#partial.clear()
+    this.#refused.clear()
+    this.#total = 0
   }
 
-  private refuse(
+  #refuse(
     c: ChunkEnvelope,
     p: Partial | undefined,
     why: 'size' | 'budget' | 'open',
     size: number,
   ): ReassemblyResult {
-    if (p) this.forget(c.k, p)
-    if (c.end !== 1) this.remember(c.k)
+    if (p) this.#forget(c.k, p)
+    if (c.end !== 1) this.#remember(c.k)
     return { kind: 'refused', size, why }
   }
 
-  private forget(k: number, p: Partial): void {
-    this.partial.delete(k)
-    this.total -= p.size
+  #forget(k: number, p: Partial): void {
+    this.#partial.delete(k)
+    this.#total -= p.size
     this.ledger.release('partial', p.charged)
   }
 
-  private remember(k: number): void {
-    this.refused.add(k)
-    if (this.refused.size > MAX_REFUSED_CHUNK_KEYS) this.refused.delete(this.refused.values().next().value!)
+  #remember(k: number): void {
+    this.#refused.add(k)
+    if (this.#refused.size > MAX_REFUSED_CHUNK_KEYS)
+      this.#refused.delete(this.#refused.values().next().value!)
   }
 }

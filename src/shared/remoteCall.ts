@@ -14,16 +14,16 @@ const FAILED = 3
  * nobody awaits it: a fire-and-forget call that fails is just dropped.
  */
 export class RemoteCall<T = unknown> implements PromiseLike<T>, AsyncIterable<T> {
-  private state = PENDING
-  private value: unknown
-  private queue: StreamQueue<T> | null = null
+  #state = PENDING
+  #value: unknown
+  #queue: StreamQueue<T> | null = null
   /** Made on the first `then` only, so nobody awaiting means no promise that could reject unhandled. */
-  private promise: Promise<T> | null = null
-  private resolvePromise: ((v: T) => void) | null = null
-  private rejectPromise: ((e: unknown) => void) | null = null
+  #promise: Promise<T> | null = null
+  #resolvePromise: ((v: T) => void) | null = null
+  #rejectPromise: ((e: unknown) => void) | null = null
   /** Iterators waiting for the first reply. */
-  private waiters: Array<() => void> | null = null
-  private iterated = false
+  #waiters: Array<() => void> | null = null
+  #iterated = false
 
   constructor(
     readonly path: string,
@@ -35,35 +35,35 @@ export class RemoteCall<T = unknown> implements PromiseLike<T>, AsyncIterable<T>
 
   /** @internal The unary result arrived. */
   settleValue(value: unknown): void {
-    if (this.state !== PENDING) return
-    this.state = VALUE
-    this.value = value
-    this.resolvePromise?.(value as T)
-    this.wake()
+    if (this.#state !== PENDING) return
+    this.#state = VALUE
+    this.#value = value
+    this.#resolvePromise?.(value as T)
+    this.#wake()
   }
 
   /** @internal The call failed (before or during its stream). */
   settleError(error: RpcError): void {
-    if (this.state === STREAM) {
-      this.queue!.fail(error)
+    if (this.#state === STREAM) {
+      this.#queue!.fail(error)
       return
     }
-    if (this.state !== PENDING) return
-    this.state = FAILED
-    this.value = error
-    this.rejectPromise?.(error)
-    this.wake()
+    if (this.#state !== PENDING) return
+    this.#state = FAILED
+    this.#value = error
+    this.#rejectPromise?.(error)
+    this.#wake()
   }
 
   /** @internal The reply is a stream; returns the queue its items go into. */
   streamQueue(): StreamQueue<T> {
-    if (this.state === PENDING) {
-      this.state = STREAM
-      this.queue = new StreamQueue<T>(this.window, this.hooks, `stream "${this.path}"`, this.ledger)
-      this.resolvePromise?.(this.iterable())
-      this.wake()
+    if (this.#state === PENDING) {
+      this.#state = STREAM
+      this.#queue = new StreamQueue<T>(this.window, this.hooks, `stream "${this.path}"`, this.ledger)
+      this.#resolvePromise?.(this.#iterable())
+      this.#wake()
     }
-    return this.queue!
+    return this.#queue!
   }
 
   // biome-ignore lint/suspicious/noThenProperty: a RemoteCall is deliberately awaitable.
@@ -71,81 +71,81 @@ export class RemoteCall<T = unknown> implements PromiseLike<T>, AsyncIterable<T>
     onValue?: ((value: T) => A | PromiseLike<A>) | null,
     onError?: ((reason: unknown) => B | PromiseLike<B>) | null,
   ): Promise<A | B> {
-    return this.settled().then(onValue, onError)
+    return this.#settled().then(onValue, onError)
   }
 
   catch<B = never>(onError?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<T | B> {
-    return this.settled().then(undefined, onError)
+    return this.#settled().then(undefined, onError)
   }
 
   finally(fn?: (() => void) | null): Promise<T> {
-    return this.settled().finally(fn)
+    return this.#settled().finally(fn)
   }
 
   [Symbol.asyncIterator](): AsyncIterator<T> {
-    if (this.iterated)
+    if (this.#iterated)
       throw new TypeError(`stream "${this.path}" is already being read; a remote stream can be iterated once`)
-    this.iterated = true
+    this.#iterated = true
     return {
       next: () =>
-        this.state === STREAM ? this.queue!.next() : this.firstReply().then(() => this.queue!.next()),
+        this.#state === STREAM ? this.#queue!.next() : this.#firstReply().then(() => this.#queue!.next()),
       return: () => {
-        if (this.state === PENDING) {
+        if (this.#state === PENDING) {
           // Broke out before the first item: cancel the call itself.
           this.hooks.cancel('break')
           this.settleError(new RpcError('CANCELLED', `stream "${this.path}" was stopped by its consumer`))
           return Promise.resolve({ value: undefined, done: true })
         }
-        return this.queue ? this.queue.return() : Promise.resolve({ value: undefined, done: true })
+        return this.#queue ? this.#queue.return() : Promise.resolve({ value: undefined, done: true })
       },
     }
   }
 
-  private firstReply(): Promise<void> {
+  #firstReply(): Promise<void> {
     const check = () => {
-      if (this.state === FAILED) throw this.value
-      if (this.state === VALUE)
+      if (this.#state === FAILED) throw this.#value
+      if (this.#state === VALUE)
         throw new RpcError(
           'NOT_A_STREAM',
           `"${this.path}" returned a single value, not a stream; use \`await\` instead of \`for await\``,
         )
     }
-    if (this.state !== PENDING) return Promise.resolve().then(check)
+    if (this.#state !== PENDING) return Promise.resolve().then(check)
     return new Promise<void>((resolve) => {
-      this.waiters ??= []
-      this.waiters.push(resolve)
+      this.#waiters ??= []
+      this.#waiters.push(resolve)
     }).then(check)
   }
 
-  private settled(): Promise<T> {
-    if (this.promise) return this.promise
-    switch (this.state) {
+  #settled(): Promise<T> {
+    if (this.#promise) return this.#promise
+    switch (this.#state) {
       case PENDING:
-        this.promise = new Promise<T>((resolve, reject) => {
-          this.resolvePromise = resolve
-          this.rejectPromise = reject
+        this.#promise = new Promise<T>((resolve, reject) => {
+          this.#resolvePromise = resolve
+          this.#rejectPromise = reject
         })
         break
       case VALUE:
-        this.promise = Promise.resolve(this.value as T)
+        this.#promise = Promise.resolve(this.#value as T)
         break
       case FAILED:
-        this.promise = Promise.reject(this.value)
+        this.#promise = Promise.reject(this.#value)
         break
       default:
-        this.promise = Promise.resolve(this.iterable())
+        this.#promise = Promise.resolve(this.#iterable())
     }
-    return this.promise
+    return this.#promise
   }
 
   /** What awaiting a stream gives: an iterable (not `this`: resolving with a thenable would loop). */
-  private iterable(): T {
+  #iterable(): T {
     return { [Symbol.asyncIterator]: () => this[Symbol.asyncIterator]() } as T
   }
 
-  private wake(): void {
-    const ws = this.waiters
-    this.waiters = null
+  #wake(): void {
+    const ws = this.#waiters
+    this.#waiters = null
     if (ws) for (const w of ws) w()
   }
 }

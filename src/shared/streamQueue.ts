@@ -20,16 +20,16 @@ export interface StreamQueueHooks {
  * batches of half a window, so a slow consumer keeps the producer's memory flat.
  */
 export class StreamQueue<T> implements AsyncIterableIterator<T> {
-  private items: T[] = []
+  #items: T[] = []
   /** Bytes charged to the ledger for each buffered item, in step with `items`. */
-  private sizes: number[] = []
-  private head = 0
-  private waiter: Waiter<T> | null = null
-  private done = false
-  private error: unknown = null
-  private consumed = 0
+  #sizes: number[] = []
+  #head = 0
+  #waiter: Waiter<T> | null = null
+  #done = false
+  #error: unknown = null
+  #consumed = 0
   /** Items the producer may still send without more credit. */
-  private outstanding: number
+  #outstanding: number
 
   constructor(
     private readonly window: number,
@@ -38,16 +38,16 @@ export class StreamQueue<T> implements AsyncIterableIterator<T> {
     /** Where buffered items are charged, so a consumer that does not read costs the session's budget. */
     private readonly ledger?: Ledger,
   ) {
-    this.outstanding = window
+    this.#outstanding = window
   }
 
   get finished(): boolean {
-    return this.done
+    return this.#done
   }
 
   /** Ended and read out: nothing left to deliver. */
   get idle(): boolean {
-    return this.done && this.head >= this.items.length
+    return this.#done && this.#head >= this.#items.length
   }
 
   /**
@@ -55,8 +55,8 @@ export class StreamQueue<T> implements AsyncIterableIterator<T> {
    * fails the stream) if the producer overran its credit or the session's budget cannot hold the item.
    */
   push(item: T, size?: () => number): boolean {
-    if (this.done) return true
-    if (--this.outstanding < 0) {
+    if (this.#done) return true
+    if (--this.#outstanding < 0) {
       this.fail(
         new RpcError(
           'PROTOCOL_ERROR',
@@ -66,10 +66,10 @@ export class StreamQueue<T> implements AsyncIterableIterator<T> {
       this.hooks.cancel('overrun')
       return false
     }
-    if (this.waiter) {
-      const w = this.waiter
-      this.waiter = null
-      this.taken()
+    if (this.#waiter) {
+      const w = this.#waiter
+      this.#waiter = null
+      this.#taken()
       w.resolve({ value: item, done: false })
       return true
     }
@@ -87,49 +87,49 @@ export class StreamQueue<T> implements AsyncIterableIterator<T> {
       this.hooks.cancel('too much buffered')
       return false
     }
-    this.items.push(item)
-    this.sizes.push(bytes)
+    this.#items.push(item)
+    this.#sizes.push(bytes)
     return true
   }
 
   end(): void {
-    if (this.done) return
-    this.done = true
-    this.flushWaiter()
+    if (this.#done) return
+    this.#done = true
+    this.#flushWaiter()
   }
 
   fail(error: unknown): void {
-    if (this.done) return
-    this.done = true
-    this.error = error
-    this.flushWaiter()
+    if (this.#done) return
+    this.#done = true
+    this.#error = error
+    this.#flushWaiter()
   }
 
   next(): Promise<IteratorResult<T>> {
-    if (this.head < this.items.length) {
-      const value = this.items[this.head]!
-      this.ledger?.release('buffered', this.sizes[this.head]!)
-      this.items[this.head++] = undefined as T
-      if (this.head === this.items.length) {
-        this.items = []
-        this.sizes = []
-        this.head = 0
+    if (this.#head < this.#items.length) {
+      const value = this.#items[this.#head]!
+      this.ledger?.release('buffered', this.#sizes[this.#head]!)
+      this.#items[this.#head++] = undefined as T
+      if (this.#head === this.#items.length) {
+        this.#items = []
+        this.#sizes = []
+        this.#head = 0
       }
-      this.taken()
+      this.#taken()
       return Promise.resolve({ value, done: false })
     }
-    if (this.done) {
-      if (this.error !== null) {
-        const e = this.error
-        this.error = null // throw once; later next() calls report done, like a finished generator
+    if (this.#done) {
+      if (this.#error !== null) {
+        const e = this.#error
+        this.#error = null // throw once; later next() calls report done, like a finished generator
         return Promise.reject(e)
       }
       return Promise.resolve({ value: undefined, done: true })
     }
-    if (this.waiter)
+    if (this.#waiter)
       return Promise.reject(new TypeError(`${this.label}: next() called again before the last one settled`))
     return new Promise((resolve, reject) => {
-      this.waiter = { resolve, reject }
+      this.#waiter = { resolve, reject }
     })
   }
 
@@ -138,53 +138,53 @@ export class StreamQueue<T> implements AsyncIterableIterator<T> {
    * `client.close()`, no item that arrived earlier is delivered).
    */
   discard(error: unknown): void {
-    this.dropBuffered()
-    if (this.done) {
+    this.#dropBuffered()
+    if (this.#done) {
       // Already ended or failed, perhaps with items left: now nothing is left but the error.
-      if (this.error === null) this.error = error
+      if (this.#error === null) this.#error = error
       return
     }
     this.fail(error)
   }
 
   return(): Promise<IteratorResult<T>> {
-    if (!this.done) {
-      this.done = true
-      this.dropBuffered()
+    if (!this.#done) {
+      this.#done = true
+      this.#dropBuffered()
       this.hooks.cancel('break')
-      this.flushWaiter()
+      this.#flushWaiter()
     }
     return Promise.resolve({ value: undefined, done: true })
   }
 
-  private dropBuffered(): void {
+  #dropBuffered(): void {
     if (this.ledger)
-      for (let i = this.head; i < this.sizes.length; i++) this.ledger.release('buffered', this.sizes[i]!)
-    this.items = []
-    this.sizes = []
-    this.head = 0
+      for (let i = this.#head; i < this.#sizes.length; i++) this.ledger.release('buffered', this.#sizes[i]!)
+    this.#items = []
+    this.#sizes = []
+    this.#head = 0
   }
 
   [Symbol.asyncIterator](): this {
     return this
   }
 
-  private taken(): void {
-    this.consumed++
-    if (this.consumed * 2 >= this.window && !this.done) {
-      this.outstanding += this.consumed
-      this.hooks.grant(this.consumed)
-      this.consumed = 0
+  #taken(): void {
+    this.#consumed++
+    if (this.#consumed * 2 >= this.window && !this.#done) {
+      this.#outstanding += this.#consumed
+      this.hooks.grant(this.#consumed)
+      this.#consumed = 0
     }
   }
 
-  private flushWaiter(): void {
-    const w = this.waiter
+  #flushWaiter(): void {
+    const w = this.#waiter
     if (!w) return
-    this.waiter = null
-    if (this.error !== null) {
-      const e = this.error
-      this.error = null
+    this.#waiter = null
+    if (this.#error !== null) {
+      const e = this.#error
+      this.#error = null
       w.reject(e)
     } else w.resolve({ value: undefined, done: true })
   }

@@ -1,0 +1,838 @@
+import { BlobInbox, type BlobOwner, blobKey } from './blobs.js'
+import type { Codec } from './codec.js'
+import { fromWireError, RpcError, toWireError } from './errors.js'
+import type { HandlerEntry } from './handlers.js'
+import type { IncomingCalls, IncomingFactory } from './incomingCalls.js'
+import { formatBytes, type HeldBytes, jsonHeldSize, Ledger } from './ledger.js'
+import {
+  DEFAULT_MAX_CONCURRENT_CALLS,
+  DEFAULT_MAX_DEPTH,
+  DEFAULT_MAX_HELD_BYTES,
+  DEFAULT_MAX_QUEUED_CALLS,
+  DEFAULT_MAX_STREAMS,
+  DEFAULT_STREAM_WINDOW,
+  ENVELOPE_COST,
+  MAX_BATCH,
+  MAX_STREAM_ARGS,
+} from './limits.js'
+import { Outbox } from './outbox.js'
+import { abortError, OutgoingCall } from './outgoingCall.js'
+import { Producer } from './producer.js'
+import {
+  type BinEnvelope,
+  type CallEnvelope,
+  type ChunkEnvelope,
+  type Envelope,
+  type HelloEnvelope,
+  type NextEnvelope,
+  type OkEnvelope,
+  PROTOCOL_VERSION,
+  ProtocolViolation,
+  parseEnvelope,
+} from './protocol.js'
+import { Reassembler } from './reassembler.js'
+import { RemoteCall } from './remoteCall.js'
+import type { StreamQueue } from './streamQueue.js'
+import type { CloseInfo, Transport, TransportSink } from './transport.js'
+import { asStreamArg, cannotSendArguments, deeperThan, isAsyncIterable, isThenable } from './values.js'
+
+/** Per-call options, as given to `client.with(...)`. */
+export interface CallOptions {
+  /** Aborts the call (and its stream): it rejects with code `ABORTED` and the remote handler's signal fires. */
+  signal?: AbortSignal
+  /** Ms to wait for the reply (for a stream, its first item). `0` or `Infinity`: no limit. */
+  timeout?: number
+  /** Stream window for this call's result stream, in items. */
+  window?: number
+}
+
+/** What every handler's context has; faces add more (the caller, a typed peer). */
+export interface BaseContext {
+  /** Fires when the caller aborts, times out, stops reading the stream, or the connection closes. */
+  signal: AbortSignal
+  /** The dotted method path that was called. */
+  path: string
+}
+
+export interface SessionOptions {
+  role: 'client' | 'host'
+  /** How messages name the other end, e.g. `host "com.acme.app"`. */
+  peer: string
+  /** How messages name this end. */
+  self: string
+  handlers: Map<string, HandlerEntry> | undefined
+  codec: Codec
+  timeout: number
+  streamWindow: number
+  maxPendingCalls: number
+  /** Handlers running at once; calls beyond wait in a queue. */
+  maxConcurrentCalls?: number
+  /** Calls waiting for a handler slot; beyond, they are refused with `LIMIT_EXCEEDED`. */
+  maxQueuedCalls?: number
+  /** Result streams this side produces at once; beyond, the call fails with `LIMIT_EXCEEDED`. */
+  maxStreams?: number
+  /** Deepest nesting accepted in a call's arguments. */
+  maxDepth?: number
+  maxReassembledBytes: number
+  /** Budget of bytes held on the peer's behalf, all kinds together (see {@link Ledger}). */
+  maxHeldBytes?: number
+  exposeStack: boolean
+  impl: string
+  byteLength: (s: string) => number
+  log: (line: string) => void
+  context: (base: BaseContext) => unknown
+  onEvent?: (name: string, value: unknown) => void
+  onHello?: (hello: HelloEnvelope) => void
+  onClose?: (error: RpcError) => void
+  /** Called after a call was answered with the `refuseCalls` error. */
+  onRefused?: () => void
+  /**
+   * Runs the calls the peer makes to this end. Without it every call is answered `NOT_FOUND`: a client
+   * that has no handlers leaves that code out of its bundle.
+   */
+  incoming?: IncomingFactory
+}
+
+/**
+ * The session engine both ends run: ids, pending calls, timeouts, cancellation, stream credit, chunk
+ * reassembly and error transport, over any {@link Transport}. The client and the host are thin faces on it.
+ */
+export class SessionRouter implements TransportSink {
+  #seq = 0
+  /** Calls this end made, until they settle. */
+  readonly #out = new Map<number, OutgoingCall>()
+  /** Calls the peer made to this end; absent on a side without handlers (a call gets `NOT_FOUND`). */
+  readonly #incoming: IncomingCalls | undefined
+  /** @internal */ readonly ledger: Ledger
+  /** @internal */ readonly outbox: Outbox
+  /** @internal */ readonly reassembler: Reassembler
+  /** @internal */ readonly blobInbox: BlobInbox
+  /** Binary parts of envelopes that announced them, once they have all arrived. */
+  readonly #blobParts = new WeakMap<Envelope, Uint8Array[]>()
+  /** Result streams of calls this end made, with their path: on a local close their unread items are dropped. */
+  readonly #readers = new Map<StreamQueue<unknown>, string>()
+  readonly #running = new Set<Promise<void>>()
+  #closedError: RpcError | null = null
+  #versionError: RpcError | null = null
+  #refusing: { reason: string; code: string } | null = null
+  /** Set when the caller itself is refused: nothing it sends is processed. */
+  #refusedCaller = false
+  #dropped = 0
+  /** The other end's hello, once it came. */
+  remoteHello: HelloEnvelope | null = null
+
+  constructor(
+    private readonly transport: Transport,
+    /** @internal */ readonly o: SessionOptions,
+  ) {
+    this.ledger = new Ledger(o.maxHeldBytes ?? DEFAULT_MAX_HELD_BYTES)
+    this.outbox = new Outbox(transport, o.byteLength, () => this.#watchOutput())
+    this.reassembler = new Reassembler(o.maxReassembledBytes, this.ledger)
+    this.blobInbox = new BlobInbox(o.maxReassembledBytes, this.ledger)
+    this.#incoming = o.incoming?.(this)
+  }
+
+  /** Starts receiving; a client also says hello. */
+  start(): void {
+    this.transport.start(this)
+    if (this.o.role === 'client') this.outbox.send({ t: 'hello', v: PROTOCOL_VERSION, impl: this.o.impl })
+  }
+
+  get isClosed(): boolean {
+    return this.#closedError !== null
+  }
+
+  /** Calls waiting for a reply or streaming, and calls being handled here. */
+  get load(): { pending: number; incoming: number; reassemblyBytes: number } {
+    return {
+      pending: this.#out.size,
+      incoming: this.#incoming?.size ?? 0,
+      reassemblyBytes: this.reassembler.pendingBytes + this.blobInbox.pendingBytes,
+    }
+  }
+
+  /** The ledger's counters: bytes held on the peer's behalf now, by kind, and the budget. */
+  get held(): HeldBytes {
+    return this.ledger.snapshot()
+  }
+
+  // ---- calling out ----------------------------------------------------------------------------
+
+  call(path: string, args: unknown[], opts: CallOptions = {}): RemoteCall {
+    const id = ++this.#seq
+    const window = opts.window ?? this.o.streamWindow
+    const call: RemoteCall = new RemoteCall(
+      path,
+      window,
+      {
+        grant: (n) => {
+          this.outbox.send({ t: 'credit', id, n })
+        },
+        cancel: (why) => {
+          const oc = this.#out.get(id)
+          if (!oc?.live) return
+          oc.end()
+          this.outbox.send({ t: 'cancel', id, why })
+        },
+      },
+      this.ledger,
+    )
+    if (this.#closedError) {
+      call.settleError(this.#callError(this.#closedError, path))
+      return call
+    }
+    if (this.#out.size >= this.o.maxPendingCalls) {
+      call.settleError(
+        new RpcError(
+          'LIMIT_EXCEEDED',
+          `Call to "${path}" refused: ${this.#out.size} calls to ${this.o.peer} are already waiting ` +
+            `(maxPendingCalls ${this.o.maxPendingCalls}); wait for some to finish or raise maxPendingCalls`,
+        ),
+      )
+      return call
+    }
+    if (opts.signal?.aborted) {
+      call.settleError(abortError(path, opts.signal))
+      return call
+    }
+
+    let streams: Array<[number, AsyncIterable<unknown>]> | undefined
+    const sendArgs = args.slice()
+    for (let i = 0; i < args.length; i++) {
+      const s = asStreamArg(args[i])
+      if (!s) continue
+      streams ??= []
+      if (streams.length >= MAX_STREAM_ARGS) {
+        call.settleError(
+          new RpcError('BAD_REQUEST', `Call to "${path}" has more than ${MAX_STREAM_ARGS} stream arguments`),
+        )
+        return call
+      }
+      streams.push([i, s])
+      sendArgs[i] = null
+    }
+    let encoded: ReturnType<Codec['encode']>
+    try {
+      encoded = this.o.codec.encode(sendArgs)
+    } catch (e) {
+      call.settleError(
+        new RpcError('BAD_REQUEST', cannotSendArguments(path, this.o.peer, e), {
+          cause: e,
+        }),
+      )
+      return call
+    }
+    const env: CallEnvelope = { t: 'call', id, p: path, a: encoded.json }
+    if (encoded.meta !== undefined) env.x = encoded.meta
+    if (streams) env.st = streams.map(([i]) => i)
+    if (window !== DEFAULT_STREAM_WINDOW) env.w = window
+
+    const oc = new OutgoingCall(
+      id,
+      path,
+      call,
+      this.o.peer,
+      opts.timeout ?? this.o.timeout,
+      opts.signal,
+      this.#outHooks,
+    )
+    this.#out.set(id, oc)
+    let sent: Promise<void> | undefined
+    if (encoded.blobs) {
+      env.b = encoded.blobs.map((b) => b.byteLength)
+      sent = this.outbox.sendWithBlobs(env, encoded.blobs, blobKey('call', id, undefined))
+    } else sent = this.outbox.send(env, blobKey('call', id, undefined))
+    if (streams) {
+      oc.args = []
+      for (const [i, source] of streams) {
+        const p = new Producer(0) // argument streams start without credit: the handler's side grants its window
+        oc.args[i] = p
+        this.track(
+          (sent ?? Promise.resolve()).then(() =>
+            this.produce(source, p, id, i, `argument ${i} of "${path}"`),
+          ),
+        )
+      }
+    }
+    return call
+  }
+
+  readonly #outHooks = {
+    ended: (oc: OutgoingCall) => {
+      const id = oc.id
+      if (this.#out.get(id) === oc) this.#out.delete(id)
+      if (oc.args)
+        for (const [s, p] of oc.args.entries()) {
+          p?.cancel()
+          if (p) this.outbox.cancel(blobKey('next', id, s))
+        }
+      // What is still moving for this call is of no use any more, in either direction.
+      this.outbox.cancel(blobKey('call', id, undefined))
+      for (const of of ['ok', 'next', 'err']) {
+        this.blobInbox.drop(blobKey(of, id, undefined))
+        this.reassembler.dropOwner(blobKey(of, id, undefined))
+      }
+    },
+    cancel: (oc: OutgoingCall, why: string) => {
+      this.outbox.send({ t: 'cancel', id: oc.id, why })
+    },
+  }
+
+  /** Sends a fire-and-forget event. */
+  emit(name: string, value: unknown): void {
+    if (this.#closedError) throw this.#callError(this.#closedError, `event "${name}"`)
+    const { json, meta } = this.o.codec.encode(value, { inline: true })
+    const env: Envelope = { t: 'event', name }
+    if (json !== undefined) env.d = json
+    if (meta !== undefined) env.x = meta
+    this.outbox.send(env)
+  }
+
+  // ---- receiving ------------------------------------------------------------------------------
+
+  message(value: unknown): void {
+    if (this.#closedError) return
+    if (!Array.isArray(value)) {
+      this.#receive(value)
+      return
+    }
+    // A batch: envelopes the other side sent in one tick.
+    if (value.length > MAX_BATCH) {
+      this.invalid(`a batch of ${value.length} envelopes is over the limit of ${MAX_BATCH}`)
+      return
+    }
+    for (const v of value) {
+      if (this.#closedError) return
+      if (Array.isArray(v)) this.invalid('a batch contained another batch')
+      else this.#receive(v)
+    }
+  }
+
+  #receive(value: unknown): void {
+    let env: Envelope
+    try {
+      env = parseEnvelope(value)
+    } catch (e) {
+      this.#violation(e, value)
+      return
+    }
+    if (this.#refusedCaller && this.#screen(env)) return
+    if ((env.t === 'call' || env.t === 'ok' || env.t === 'next') && env.b && !this.#blobParts.has(env)) {
+      this.#awaitBlobs(env, env.b)
+      return
+    }
+    this.#dispatch(env)
+  }
+
+  /**
+   * For a refused caller: answers its calls (chunked ones at their last piece, without storing any) and
+   * drops everything else unprocessed. True when `env` was dealt with here.
+   */
+  #screen(env: Envelope): boolean {
+    if (env.t === 'hello' || env.t === 'call') return false
+    if (env.t === 'chunk' && env.of === 'call' && env.id !== undefined && env.end === 1) {
+      this.#refuseCall(env.id, '(a chunked call)')
+      return true
+    }
+    if (this.#dropped++ === 0)
+      this.o.log(
+        `nmrpc: ignoring everything but calls from ${this.o.peer}: it is refused (${this.#refusing?.reason})`,
+      )
+    return true
+  }
+
+  #dispatch(env: Envelope): void {
+    switch (env.t) {
+      case 'ok': {
+        const oc = this.#out.get(env.id)
+        if (!oc) return // late reply after a timeout or abort
+        const v = this.decode(env.r, env.x, oc.path, 'result', env)
+        if ('error' in v) oc.fail(v.error)
+        else if (!oc.ok(v.value))
+          oc.violation(`${this.o.peer} sent a single result ("ok") for a call whose reply is a stream`)
+        return
+      }
+      case 'err': {
+        if (env.s !== undefined) {
+          this.#incoming?.argument({ ...env, s: env.s })
+          return
+        }
+        this.#out.get(env.id)?.fail(this.fromWire(env.e))
+        return
+      }
+      case 'next': {
+        if (env.s !== undefined) {
+          this.#incoming?.argument(env as NextEnvelope & { s: number })
+          return
+        }
+        const oc = this.#out.get(env.id)
+        if (!oc) return
+        const q = oc.next()
+        this.#trackReader(q, oc.path)
+        const v = this.decode(env.r, env.x, oc.path, 'stream item', env)
+        if ('error' in v) {
+          oc.end()
+          this.outbox.send({ t: 'cancel', id: env.id, why: 'bad item' })
+          q.fail(v.error)
+        } else q.push(v.value, () => this.heldSize(env))
+        return
+      }
+      case 'end': {
+        if (env.s !== undefined) {
+          this.#incoming?.argument({ ...env, s: env.s })
+          return
+        }
+        const oc = this.#out.get(env.id)
+        if (!oc) return
+        this.#trackReader(oc.call.streamQueue(), oc.path)
+        oc.streamEnd()
+        return
+      }
+      case 'credit':
+        if (env.s !== undefined) {
+          const oc = this.#out.get(env.id)
+          const p = oc?.args?.[env.s]
+          if (p) p.add(env.n)
+          else oc?.violation(`${this.o.peer} sent credit for argument ${env.s}, which is not a stream`)
+        } else this.#incoming?.credit(env)
+        return
+      case 'cancel':
+        if (env.s !== undefined) {
+          this.#out.get(env.id)?.args?.[env.s]?.cancel()
+          this.outbox.cancel(blobKey('next', env.id, env.s))
+        } else this.#cancelIn(env.id, env.why)
+        return
+      case 'call':
+        this.#handleCall(env)
+        return
+      case 'event':
+        if (this.o.onEvent) {
+          const v = this.decode(env.d, env.x, `event "${env.name}"`, 'payload')
+          if ('error' in v) this.o.log(v.error.message)
+          else this.o.onEvent(env.name, v.value)
+        }
+        return
+      case 'hello':
+        this.#handleHello(env)
+        return
+      case 'chunk':
+        this.#handleChunk(env)
+        return
+      case 'bin':
+        this.#handleBin(env)
+        return
+    }
+  }
+
+  /** Remembers a result stream until it is read out, so that a local close can drop what it holds. */
+  #trackReader(q: StreamQueue<unknown>, path: string): void {
+    if (this.#readers.has(q)) return
+    if (this.#readers.size >= 2 * this.#out.size + 64)
+      for (const r of this.#readers.keys()) if (r.idle) this.#readers.delete(r)
+    this.#readers.set(q, path)
+  }
+
+  /** What an item waiting for its consumer holds: its JSON, codec metadata and binary parts. */
+  /** @internal */
+  heldSize(env: Envelope & { r?: unknown; x?: unknown }): number {
+    let n = jsonHeldSize(env.r) + (env.x === undefined ? 0 : jsonHeldSize(env.x))
+    for (const b of this.#blobParts.get(env) ?? []) n += b.byteLength
+    return n
+  }
+
+  invalid(problem: string): void {
+    this.o.log(`nmrpc: ignored a message from ${this.o.peer}: ${problem}`)
+  }
+
+  closed(info: CloseInfo): void {
+    this.closeWith(new RpcError(info.code ?? 'DISCONNECTED', info.message))
+  }
+
+  drain(): void {
+    this.#watchOutput()
+    this.outbox.drained()
+  }
+
+  /**
+   * Counts what the transport holds unsent (a peer that stopped reading) in the ledger; past the budget
+   * the session closes, since those bytes belong to no single call.
+   */
+  #watchOutput(): void {
+    const buffered = this.transport.buffered
+    if (buffered === undefined || this.#closedError) return
+    this.ledger.set('unsent', buffered)
+    if (this.ledger.used > this.ledger.budget)
+      this.#breach(
+        `${formatBytes(buffered)} written to ${this.o.peer} is still unread (it stopped reading), and with ` +
+          `what else is held that is over the budget of ${formatBytes(this.ledger.budget)} (maxHeldBytes)`,
+      )
+  }
+
+  /** A budget breach that belongs to no call: one line on stderr, and the session closes. */
+  #breach(message: string): void {
+    if (this.#closedError) return
+    this.o.log(`nmrpc: closing the connection to ${this.o.peer}: ${message}`)
+    this.close(new RpcError('LIMIT_EXCEEDED', `the connection was closed: ${message}`))
+  }
+
+  #handleHello(env: HelloEnvelope): void {
+    this.remoteHello = env
+    if (this.o.role === 'host') this.outbox.send({ t: 'hello', v: PROTOCOL_VERSION, impl: this.o.impl })
+    if (env.v !== PROTOCOL_VERSION) {
+      const [mine, theirs] = this.o.role === 'host' ? ['host', 'extension'] : ['extension', 'host']
+      const error = new RpcError(
+        'VERSION_MISMATCH',
+        `the ${theirs} speaks nmrpc protocol ${env.v} (${env.impl ?? 'unknown implementation'}) and the ${mine} ` +
+          `speaks protocol ${PROTOCOL_VERSION} (${this.o.impl}); install the same major version of nmrpc on both sides`,
+      )
+      this.o.log(`nmrpc: ${error.message}`)
+      if (this.o.role === 'host') this.#versionError = error
+      else this.closeWith(error)
+      return
+    }
+    this.o.onHello?.(env)
+  }
+
+  /** A piece of something for one of our calls arrived: re-arm that call's deadline. */
+  #pieceFor(of: unknown, id: number | undefined, s: number | undefined): void {
+    if (id !== undefined && s === undefined && (of === 'ok' || of === 'next' || of === 'err'))
+      this.#out.get(id)?.piece()
+  }
+
+  /** Holds an envelope until its binary parts have arrived; refuses it if they would exceed the limits. */
+  #awaitBlobs(env: BlobOwner, sizes: number[]): void {
+    const s = (env as { s?: number }).s
+    if (env.t === 'ok' || (env.t === 'next' && s === undefined)) {
+      if (!this.#out.has(env.id)) return // a late reply: its pieces will be ignored
+      this.#pieceFor(env.t, env.id, s)
+    } else if (env.t === 'next' && !this.#incoming?.get(env.id)?.argument(s!)) return // a stream that ended here
+    const why = this.blobInbox.start(env, sizes, jsonHeldSize(env))
+    if (!why) return
+    const total = sizes.reduce((a, b) => a + b, 0)
+    const announced = `${this.o.peer} announced ${formatBytes(total)} of binary data`
+    if (why === 'duplicate')
+      this.#refuseOwner(env, 'PROTOCOL_ERROR', `${announced} for ${env.t} ${env.id}, which already had some`)
+    else if (why === 'size')
+      this.#refuseOwner(
+        env,
+        'TOO_LARGE',
+        `${announced}, over the limit of ${formatBytes(this.o.maxReassembledBytes)} for one message ` +
+          '(maxReassembledBytes); stream it in smaller pieces, or raise the limit',
+      )
+    else this.#refuseOwner(env, 'LIMIT_EXCEEDED', `${announced}; ${this.overBudget()}`)
+  }
+
+  /** @internal */
+  overBudget(): string {
+    const h = this.ledger.snapshot()
+    return (
+      `this end already holds ${formatBytes(h.total)} for it, of a budget of ${formatBytes(h.budget)} ` +
+      `(maxHeldBytes; ${formatBytes(h.partial)} partial messages, ${formatBytes(h.binary)} binary parts, ` +
+      `${formatBytes(h.queued)} queued calls, ${formatBytes(h.buffered)} unread stream items, ` +
+      `${formatBytes(h.unsent)} unsent); send less at once, or raise maxHeldBytes`
+    )
+  }
+
+  #handleBin(env: BinEnvelope): void {
+    this.#pieceFor(env.of, env.id, env.s)
+    const r = this.blobInbox.add(env)
+    if (r.kind === 'complete') {
+      this.#blobParts.set(r.owner, r.blobs)
+      this.#dispatch(r.owner)
+    } else if (r.kind === 'broken') {
+      this.#refuseOwner(r.owner, 'PROTOCOL_ERROR', `${this.o.peer} sent broken binary data: ${r.message}`)
+    }
+  }
+
+  /** Fails the call or stream an envelope with binary parts belonged to, and tells the other side. */
+  #refuseOwner(env: BlobOwner, code: string, message: string): void {
+    this.o.log(`nmrpc: ${message}`)
+    this.#failMessageOf(env.t, env.id, (env as { s?: number }).s, code, message, 'binary refused')
+  }
+
+  /**
+   * A message belonging to call `id` (kind `of`, stream `s`) was refused here. Fails just that call or
+   * stream: answers the other side's call with an error, or fails our pending call or the argument stream
+   * and cancels what the other side still sends for it.
+   */
+  #failMessageOf(of: unknown, id: number, s: number | undefined, code: string, message: string, why: string) {
+    if (of === 'call') {
+      this.outbox.send({ t: 'err', id, e: { name: 'RpcError', message, code } })
+    } else if (s !== undefined) {
+      const q = this.#incoming?.get(id)?.argument(s)
+      q?.fail(new RpcError(code, message))
+      if (q) this.outbox.send({ t: 'cancel', id, s, why })
+    } else {
+      const oc = this.#out.get(id)
+      if (oc?.live) {
+        this.outbox.send({ t: 'cancel', id, why })
+        oc.fail(new RpcError(code, `Call to "${oc.path}" failed: ${message}`))
+      }
+    }
+  }
+
+  #handleChunk(env: ChunkEnvelope): void {
+    this.#pieceFor(env.of, env.id, env.s)
+    const r = this.reassembler.add(env)
+    if (r.kind === 'complete') {
+      let inner: unknown
+      try {
+        inner = JSON.parse(r.text)
+      } catch (e) {
+        this.invalid(`a chunked message is not JSON (${e instanceof Error ? e.message : e})`)
+        return
+      }
+      if ((inner as { t?: unknown } | null)?.t === 'chunk') {
+        this.invalid('a chunked message contained another chunk')
+        return
+      }
+      this.#receive(inner)
+      return
+    }
+    if (r.kind !== 'refused') return
+    let code = 'LIMIT_EXCEEDED'
+    let message: string
+    if (r.why === 'size') {
+      code = 'TOO_LARGE'
+      message =
+        `a message from ${this.o.peer} grew past ${formatBytes(r.size)} while being reassembled, over the limit of ` +
+        `${formatBytes(this.o.maxReassembledBytes)} (maxReassembledBytes); send less per call (stream it), or raise the limit`
+    } else if (r.why === 'open')
+      message =
+        `${this.o.peer} has ${this.reassembler.open} chunked messages partly sent at once, the most this end ` +
+        'keeps open; send large messages one after another'
+    else message = `a chunked message from ${this.o.peer} does not fit: ${this.overBudget()}`
+    if (env.id === undefined) {
+      if (r.why === 'size') this.o.log(`nmrpc: ${message}`)
+      else this.#breach(message)
+      return
+    }
+    this.o.log(`nmrpc: ${message}`)
+    this.#failMessageOf(env.of, env.id, env.s, code, message, r.why === 'size' ? 'too large' : 'over budget')
+  }
+
+  #violation(e: unknown, raw: unknown): void {
+    const message = `${this.o.peer} sent an invalid message: ${e instanceof Error ? e.message : String(e)}`
+    this.o.log(`nmrpc: ${message}`)
+    if (!(e instanceof ProtocolViolation) || e.id === undefined) return
+    const kind = (raw as { t?: unknown }).t
+    if (kind === 'call') {
+      this.outbox.send({ t: 'err', id: e.id, e: { name: 'RpcError', message, code: 'PROTOCOL_ERROR' } })
+      return
+    }
+    if (kind === 'ok' || kind === 'err' || kind === 'next' || kind === 'end')
+      this.#out.get(e.id)?.violation(message)
+  }
+
+  // ---- handling calls -------------------------------------------------------------------------
+
+  #refuseCall(id: number, what: string): void {
+    const r = this.#refusing!
+    this.outbox.send({
+      t: 'err',
+      id,
+      e: { name: 'RpcError', message: `Call ${what} refused: ${r.reason}`, code: r.code },
+    })
+    this.o.onRefused?.()
+  }
+
+  #handleCall(env: CallEnvelope): void {
+    const id = env.id
+    if (this.#versionError) {
+      this.outbox.send({
+        t: 'err',
+        id,
+        e: { name: 'RpcError', message: this.#versionError.message, code: 'VERSION_MISMATCH' },
+      })
+      return
+    }
+    if (this.#refusing) {
+      this.#refuseCall(id, `to "${env.p}"`)
+      return
+    }
+    if (this.#incoming) this.#incoming.call(env)
+    else
+      this.outbox.send({
+        t: 'err',
+        id,
+        e: { name: 'RpcError', message: notFound(env.p, this.o), code: 'NOT_FOUND' },
+      })
+  }
+
+  #cancelIn(id: number, why: string | undefined): void {
+    this.blobInbox.drop(blobKey('call', id, undefined))
+    this.reassembler.dropOwner(blobKey('call', id, undefined))
+    this.outbox.cancel(blobKey('ok', id, undefined))
+    this.outbox.cancel(blobKey('next', id, undefined))
+    this.#incoming?.cancel(id, why)
+  }
+
+  /**
+   * Sends `source` as stream (`id`, `s`) under credit: never more items ahead than the consumer allowed,
+   * never faster than the transport drains, stopped (and the source's `finally` run) when cancelled.
+   */
+  /** @internal */
+  async produce(
+    source: AsyncIterable<unknown>,
+    p: Producer,
+    id: number,
+    s: number | undefined,
+    label: string,
+  ): Promise<void> {
+    if (p.cancelled || this.#closedError) return
+    const it = source[Symbol.asyncIterator]()
+    let finished = false
+    const withS = <E extends object>(env: E): E => (s === undefined ? env : { ...env, s })
+    const key = blobKey('next', id, s)
+    try {
+      for (;;) {
+        while (p.credit <= 0 && !p.cancelled) await p.wait()
+        if (p.cancelled) break
+        const r = await it.next()
+        if (p.cancelled) break
+        if (r.done) {
+          finished = true
+          this.outbox.send(withS({ t: 'end', id }) as Envelope)
+          break
+        }
+        p.credit--
+        const { json, meta, blobs } = this.o.codec.encode(r.value)
+        const env = withS<NextEnvelope>({ t: 'next', id })
+        if (json !== undefined) env.r = json
+        if (meta !== undefined) env.x = meta
+        let sent: Promise<void> | undefined
+        if (blobs) {
+          env.b = blobs.map((b) => b.byteLength)
+          sent = this.outbox.sendWithBlobs(env, blobs, key)
+        } else sent = this.outbox.send(env, key)
+        if (sent) await sent
+        else if (!this.outbox.ready) await this.outbox.whenReady()
+      }
+    } catch (e) {
+      finished = true
+      if (!p.cancelled && !this.#closedError)
+        this.outbox.send(withS({ t: 'err', id, e: this.toWire(e) }) as Envelope)
+    } finally {
+      if (!finished) {
+        try {
+          await it.return?.()
+        } catch (e) {
+          this.o.log(`nmrpc: ${label} threw while stopping: ${e instanceof Error ? e.message : String(e)}`)
+        }
+      }
+    }
+  }
+
+  /** @internal */
+  track(p: Promise<void>): void {
+    const t = p.catch((e) => this.o.log(`nmrpc: stream failed: ${e instanceof Error ? e.stack : String(e)}`))
+    this.#running.add(t)
+    void t.finally(() => this.#running.delete(t))
+  }
+
+  /** Resolves when every stream this side produces has stopped (used for a graceful exit). */
+  async idle(): Promise<void> {
+    while (this.#running.size > 0) await Promise.all([...this.#running])
+  }
+
+  /** New incoming calls are answered with an error (`CLOSED` by default) from now on; running ones go on. */
+  refuseCalls(reason: string, code = 'CLOSED'): void {
+    this.#refusing = { reason, code }
+  }
+
+  /**
+   * The caller itself is refused (it is not in `allowedCallers`): its calls are answered with `code`, and
+   * nothing else it sends (events, chunks, binary parts, stream items) is processed or stored.
+   */
+  refuseCaller(reason: string, code = 'UNAUTHORIZED'): void {
+    this.#refusing = { reason, code }
+    this.#refusedCaller = true
+    this.reassembler.clear()
+    this.blobInbox.clear()
+  }
+
+  // ---- closing --------------------------------------------------------------------------------
+
+  /**
+   * Closes the session: every pending call rejects with `error`, every running handler's signal fires.
+   * `discard`: unread items of result streams are dropped too (a local close: nobody wants them).
+   */
+  closeWith(error: RpcError, discard = false): void {
+    if (this.#closedError) return
+    this.#closedError = error
+    for (const oc of [...this.#out.values()]) oc.fail(this.#callError(error, oc.path))
+    if (discard) for (const [q, path] of this.#readers) q.discard(this.#callError(error, path))
+    this.#readers.clear()
+    this.#incoming?.stopAll(error)
+    this.reassembler.clear()
+    this.blobInbox.clear()
+    this.ledger.clear()
+    this.outbox.close()
+    this.o.onClose?.(error)
+  }
+
+  /**
+   * Closes from this side: answers the calls the peer is still waiting for with `error` (its code, e.g.
+   * `CLOSED`), cancels the peer's work for ours, flushes, then closes the transport.
+   */
+  close(error: RpcError): void {
+    if (this.#closedError) return
+    this.#incoming?.answerAll(error)
+    for (const id of this.#out.keys()) this.outbox.send({ t: 'cancel', id, why: 'closed' })
+    this.outbox.flush()
+    this.closeWith(error, true)
+    this.transport.close()
+  }
+
+  #callError(error: RpcError, path: string): RpcError {
+    return new RpcError(error.code, `Call to "${path}" failed: ${error.message}`, {
+      cause: error,
+      name: error.name,
+    })
+  }
+
+  // ---- codec helpers --------------------------------------------------------------------------
+
+  /** @internal */
+  blobsOf(env: Envelope): Uint8Array[] | undefined {
+    return this.#blobParts.get(env)
+  }
+
+  /** @internal */
+  decode(json: unknown, meta: unknown, what: string, part: string, owner?: Envelope): Decoded {
+    if (meta === undefined) return { value: json }
+    try {
+      return { value: this.o.codec.decode(json, meta, owner && this.#blobParts.get(owner)) }
+    } catch (e) {
+      return {
+        error: new RpcError(
+          'PROTOCOL_ERROR',
+          `the ${part} of "${what}" from ${this.o.peer} could not be decoded: ${e instanceof Error ? e.message : e}`,
+        ),
+      }
+    }
+  }
+
+  /** @internal */
+  toWire(e: unknown) {
+    return toWireError(e, {
+      stack: this.o.exposeStack,
+      encode: (v) => this.o.codec.encode(v, { inline: true }),
+    })
+  }
+
+  /** @internal */
+  fromWire(e: Parameters<typeof fromWireError>[0]): RpcError {
+    return fromWireError(e, (json, meta) => (meta === undefined ? json : this.o.codec.decode(json, meta)))
+  }
+}
+
+/** A decoded value, or why it could not be decoded. */
+export type Decoded = { value: unknown } | { error: RpcError }
+
+/** The `NOT_FOUND` message for `path`, listing what the side exposes (a side without handlers: nothing). */
+export function notFound(path: string, o: Pick<SessionOptions, 'handlers' | 'self'>): string {
+  const known = o.handlers ? [...o.handlers.keys()] : []
+  const list = known.length === 0 ? 'it exposes no methods' : `it has: ${known.slice(0, 20).join(', ')}`
+  return `No method "${path}" on ${o.self}; ${list}`
+}
