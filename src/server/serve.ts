@@ -8,6 +8,7 @@ import { BROWSER_INBOUND_LIMIT, DEFAULT_CLOSE_GRACE, DEFAULT_MAX_FRAME_IN } from
 import { resolveEndpointOptions } from '../shared/options.js'
 import { createCallProxy } from '../shared/proxy.js'
 import { type CallOptions, Session } from '../shared/session.js'
+import { traceTransport } from '../shared/trace.js'
 import type { Remote } from '../shared/types.js'
 import { IMPL } from '../shared/version.js'
 import type { HostContext, HostOptions } from './defineHost.js'
@@ -259,7 +260,17 @@ export class AppServer {
       peer,
       log: this.log,
     })
-    const session = new Session(transport, {
+    // Tracing as under listen() (the trace option, or NMRPC_TRACE=1), per connection: each line names the
+    // connection and its caller, so one app's interleaved connections can be told apart.
+    const trace = h.trace ?? process.env.NMRPC_TRACE === '1'
+    const traced = trace
+      ? traceTransport(transport, {
+          side: `app "${this.o.name}" connection #${id} (${from ?? 'unknown caller'})`,
+          log: trace === true ? this.log : trace,
+          byteLength: Buffer.byteLength,
+        })
+      : transport
+    const session = new Session(traced, {
       role: 'host',
       peer,
       self: `app "${this.o.name}"`,

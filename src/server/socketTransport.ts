@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net'
-import { FrameDecoder, writeLength } from '../shared/frame.js'
 import type { Transport, TransportSink } from '../shared/transport.js'
+import { FramedWriter, jsonFrameDecoder } from './framedWriter.js'
 
 export interface SocketTransportOptions {
   /** Largest frame accepted from the relay (what the browser may send: 64 MiB). */
@@ -25,30 +25,24 @@ export class SocketTransport implements Transport {
   readonly maxMessageBytes: number
   private closed = false
   private sink: TransportSink | null = null
+  private readonly writer: FramedWriter
 
   constructor(
     private readonly socket: Socket,
     private readonly opts: SocketTransportOptions,
   ) {
     this.maxMessageBytes = opts.maxMessageBytes
+    this.writer = new FramedWriter(socket, { maxMessageBytes: opts.maxMessageBytes })
+  }
+
+  /** Bytes written but not yet taken by the relay (the browser stopped reading, or reads slowly). */
+  get buffered(): number {
+    return this.writer.buffered
   }
 
   start(sink: TransportSink): void {
     this.sink = sink
-    const decoder = new FrameDecoder(
-      (body) => {
-        const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')
-        let value: unknown
-        try {
-          value = JSON.parse(text)
-        } catch (e) {
-          sink.invalid(`a ${body.byteLength}-byte frame is not JSON (${e instanceof Error ? e.message : e})`)
-          return
-        }
-        sink.message(value)
-      },
-      { maxFrame: this.opts.maxFrameIn },
-    )
+    const decoder = jsonFrameDecoder(sink, this.opts.maxFrameIn)
     const push = (chunk: Uint8Array) => {
       if (this.closed) return
       try {
@@ -71,28 +65,13 @@ export class SocketTransport implements Transport {
   }
 
   send(text: string | object): boolean {
-    if (this.closed || this.socket.destroyed) return true
-    const body = typeof text === 'string' ? text : JSON.stringify(text)
-    const size = Buffer.byteLength(body)
-    if (size > this.maxMessageBytes)
-      throw new RangeError(
-        `nmrpc tried to write a ${size}-byte message; browsers drop messages over ${this.maxMessageBytes} bytes. ` +
-          "This is a bug in nmrpc's chunking: please report it",
-      )
-    const frame = Buffer.allocUnsafe(4 + size)
-    writeLength(frame, 0, size)
-    frame.write(body, 4, 'utf8')
-    return this.socket.write(frame)
+    if (this.closed || this.writer.gone) return true
+    return this.writer.send(typeof text === 'string' ? text : JSON.stringify(text))
   }
 
   /** Resolves once everything written so far has been handed to the OS (or the socket is gone). */
   flush(): Promise<void> {
-    if (this.socket.writableLength === 0 || this.socket.destroyed) return Promise.resolve()
-    return new Promise((resolve) => {
-      const done = () => resolve()
-      this.socket.once('drain', done)
-      this.socket.once('close', done)
-    })
+    return this.writer.flush()
   }
 
   close(): void {

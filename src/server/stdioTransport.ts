@@ -1,6 +1,6 @@
 import type { Readable, Writable } from 'node:stream'
-import { FrameDecoder, writeLength } from '../shared/frame.js'
 import type { Transport, TransportSink } from '../shared/transport.js'
+import { FramedWriter, jsonFrameDecoder } from './framedWriter.js'
 
 export interface StdioTransportOptions {
   /** Largest frame accepted on input. */
@@ -21,7 +21,7 @@ export class StdioTransport implements Transport {
   readonly maxMessageBytes: number
   private closed = false
   private sink: TransportSink | null = null
-  private readonly write: (chunk: Uint8Array) => boolean
+  private readonly writer: FramedWriter
 
   constructor(
     private readonly input: Readable,
@@ -29,30 +29,17 @@ export class StdioTransport implements Transport {
     private readonly opts: StdioTransportOptions,
   ) {
     this.maxMessageBytes = opts.maxMessageBytes
-    this.write = opts.write ?? ((chunk) => output.write(chunk))
+    this.writer = new FramedWriter(output, { maxMessageBytes: opts.maxMessageBytes, write: opts.write })
   }
 
   /** Bytes written but not yet taken by the browser (it stopped reading, or reads slowly). */
   get buffered(): number {
-    return this.output.writableLength
+    return this.writer.buffered
   }
 
   start(sink: TransportSink): void {
     this.sink = sink
-    const decoder = new FrameDecoder(
-      (body) => {
-        const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')
-        let value: unknown
-        try {
-          value = JSON.parse(text)
-        } catch (e) {
-          sink.invalid(`a ${body.byteLength}-byte frame is not JSON (${e instanceof Error ? e.message : e})`)
-          return
-        }
-        sink.message(value)
-      },
-      { maxFrame: this.opts.maxFrameIn },
-    )
+    const decoder = jsonFrameDecoder(sink, this.opts.maxFrameIn)
     this.input.on('data', (chunk: Buffer) => {
       if (this.closed) return
       try {
@@ -77,29 +64,12 @@ export class StdioTransport implements Transport {
 
   send(text: string | object): boolean {
     if (this.closed) return true
-    const body = typeof text === 'string' ? text : JSON.stringify(text)
-    const size = Buffer.byteLength(body)
-    if (size > this.maxMessageBytes)
-      throw new RangeError(
-        `nmrpc tried to write a ${size}-byte message; browsers drop messages over ${this.maxMessageBytes} bytes. ` +
-          "This is a bug in nmrpc's chunking: please report it",
-      )
-    const frame = Buffer.allocUnsafe(4 + size)
-    writeLength(frame, 0, size)
-    frame.write(body, 4, 'utf8')
-    // No corking here: the session's outbox already sends what one tick produced as one batch.
-    return this.write(frame)
+    return this.writer.send(typeof text === 'string' ? text : JSON.stringify(text))
   }
 
   /** Resolves once everything written so far has been handed to the OS. */
   flush(): Promise<void> {
-    if (this.output.writableLength === 0) return Promise.resolve()
-    return new Promise((resolve) => {
-      const done = () => resolve()
-      this.output.once('drain', done)
-      this.output.once('error', done)
-      this.output.once('close', done)
-    })
+    return this.writer.flush()
   }
 
   close(): void {
