@@ -5,7 +5,8 @@
  * and ratios to raw framing, and writes it into bench/RESULTS.md with the command that produced it.
  *
  * Options:
- *   --only rtt,inflight,echo,stream,binary,during,cold   workload groups (default: all; cold = bench/coldStart.ts)
+ *   --only rtt,inflight,echo,stream,binary,during,cold,stall   workload groups (default: all; cold =
+ *                                                   bench/coldStart.ts, stall = bench/decodeStall.ts)
  *   --contenders raw,nmrpc,nmrpc-app,birpc,vscode,orpc,capnweb,trpc   contenders (default: all that are available)
  *   --reps N                                        repetitions (default 5)
  *   --quick                                         fewer calls per workload (see QUICK_LOAD in lib/workloads.ts),
@@ -20,6 +21,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { measureColdStart, writeColdStart } from './coldStart'
+import { measureDecodeStall, writeDecodeStall } from './decodeStall'
 import type { DriverResult } from './driver'
 import { bundleBench, installSnapshot } from './lib/bundle'
 import { machineHeader, type RepResult, renderReport, writeResults } from './lib/report'
@@ -86,9 +88,16 @@ async function main(): Promise<void> {
     },
   })
   if (values.quick) useQuickLoad()
-  const asked0 = values.only ? values.only.split(',') : [...Object.keys(GROUPS), 'cold']
-  // Cold start of built hosts (issue 13) has its own runner and section: see bench/coldStart.ts.
-  const groups = asked0.filter((g) => g !== 'cold')
+  const asked0 = values.only ? values.only.split(',') : [...Object.keys(GROUPS), 'cold', 'stall']
+  // Cold start of built hosts (issue 13) and decoding stalls (issue 15) have their own runners and
+  // sections: see bench/coldStart.ts and bench/decodeStall.ts.
+  const groups = asked0.filter((g) => g !== 'cold' && g !== 'stall')
+  if (asked0.includes('stall')) {
+    const { markdown } = measureDecodeStall({ reps: Number(values.reps) })
+    process.stdout.write(`${markdown}\n`)
+    if (!values['no-write']) writeDecodeStall(join(root, 'bench', 'RESULTS.md'), markdown)
+    if (groups.length === 0 && !asked0.includes('cold')) return
+  }
   if (asked0.includes('cold')) {
     const { markdown } = await measureColdStart({
       outDir: join(root, '.tmp', 'bench-cold'),
@@ -100,7 +109,9 @@ async function main(): Promise<void> {
   }
   const unknownGroup = groups.find((g) => !(g in GROUPS))
   if (unknownGroup)
-    throw new Error(`--only: no workload group "${unknownGroup}"; use ${Object.keys(GROUPS).join(',')}.`)
+    throw new Error(
+      `--only: no workload group "${unknownGroup}"; use ${[...Object.keys(GROUPS), 'cold', 'stall'].join(',')}.`,
+    )
   const workloads = groups.flatMap((g) => GROUPS[g]!)
   const asked = (values.contenders?.split(',') ?? [...CONTENDERS]) as ContenderName[]
   const unknownContender = asked.find((c) => !CONTENDERS.includes(c))

@@ -154,6 +154,22 @@ const boundaryTests: Record<string, Array<[string, string]>> = {
   DEFAULT_MAX_QUEUED_CALLS: [['test/limits.test.ts', 'past maxQueuedCalls']],
   DEFAULT_MAX_STREAMS: [['test/limits.test.ts', 'past maxStreams']],
   DEFAULT_MAX_DEPTH: [['test/limits.test.ts', 'nested exactly maxDepth deep']],
+  DEFAULT_MAX_HELD_BYTES: [
+    ['test/faults/budget.test.ts', 'partial pieces past the budget fail their call'],
+    ['test/faults/budget.test.ts', 'calls queued for a handler slot count by bytes'],
+    ['test/faults/budget.test.ts', 'unread stream items past the budget fail the stream'],
+  ],
+  PIECE_COST: [['test/unit/budget.test.ts', 'never holds more than the budget']],
+  OPEN_MESSAGE_COST: [['test/unit/budget.test.ts', 'never holds more than the budget']],
+  MAX_OPEN_MESSAGES: [['test/faults/budget.test.ts', 'a flood of partial chunked calls']],
+  ENVELOPE_COST: [['test/faults/budget.test.ts', 'announcing more binary parts than the budget holds']],
+  MAX_BIGINT_DIGITS: [
+    ['test/faults/decodeWork.test.ts', 'BigInt of a million digits is refused'],
+    ['test/unit/decodeWork.test.ts', 'one at the limit decodes'],
+  ],
+  MAX_VALIDATION_EXPANSION: [
+    ['test/unit/decodeWork.test.ts', 'validate() refuses arguments a schema would walk'],
+  ],
 }
 const findTest = (file: string, words: string) =>
   byFile.get(file)?.assertionResults.find((a) => [...a.ancestorTitles, a.title].join(' ').includes(words))
@@ -166,6 +182,142 @@ const limitRows = Object.entries(limits)
     })
     return `| \`${name}\` | ${(value as number).toLocaleString('en')} | ${cell(limitDocs.get(name) ?? '')} | ${tests.join('<br>') || 'no boundary test yet'} |`
   })
+
+// ---- classes of issue 15: each class, its budget and the tests that hold it, with their results -----------
+/**
+ * A class of attack from issue 15 ("Hardening II"), the budget that bounds it (limit names are replaced by
+ * their values from src/shared/limits.ts) and the tests that hold it: at its boundary over real processes,
+ * and a property test that generates structures of the class. The result column is read from this run.
+ */
+const hardeningClasses: Array<{ name: string; budget: string; tests: Array<[string, string]> }> = [
+  {
+    name: 'decoding shared-reference graphs (2^40 paths) costs linear work',
+    budget:
+      'one step per node and edge for every walk (depth check, stream/binary search, validation); validation expands at most MAX_VALIDATION_EXPANSION x + VALIDATION_EXPANSION_SLACK',
+    tests: [
+      ['test/faults/decodeWork.test.ts', '40-level chain of shared references (2^40 paths) is echoed back'],
+      ['test/faults/crossing.test.ts', 'sharing one object 40 levels deep crosses in both directions'],
+      [
+        'test/unit/decodeWork.test.ts',
+        'on any graph, the depth check and the unfolded size cost at most one step',
+      ],
+      ['test/unit/decodeWork.test.ts', 'validate() refuses arguments a schema would walk 2^40 times'],
+    ],
+  },
+  {
+    name: 'path-heavy superjson metadata (paths into a Set or Map, long paths per leaf, BigInts)',
+    budget:
+      'one step per path segment, steps linear in the message or BAD_REQUEST; BigInts at most MAX_BIGINT_DIGITS digits; both ends (results, errors, events, items)',
+    tests: [
+      ['test/faults/decodeWork.test.ts', '100,000 shared-reference paths into one Set'],
+      ['test/faults/decodeWork.test.ts', 'values tree that resolves one long path per leaf'],
+      ['test/faults/decodeWork.test.ts', 'BigInt of a million digits is refused'],
+      ['test/unit/decodeWork.test.ts', 'decoded or refused, in steps linear in the input (property)'],
+    ],
+  },
+  {
+    name: 'the byte ledger: partial chunked messages (fixed cost per piece and per open message, cap on open ones)',
+    budget:
+      'DEFAULT_MAX_HELD_BYTES per session; PIECE_COST per piece, OPEN_MESSAGE_COST per open message, at most MAX_OPEN_MESSAGES open',
+    tests: [
+      ['test/faults/budget.test.ts', 'a flood of partial chunked calls'],
+      ['test/faults/budget.test.ts', 'partial pieces past the budget fail their call'],
+      ['test/faults/budget.test.ts', 'chunks tied to no call past the budget close the session'],
+      [
+        'test/unit/budget.test.ts',
+        'never holds more than the budget, and holds nothing once closed (property)',
+      ],
+    ],
+  },
+  {
+    name: 'the byte ledger: envelopes waiting for binary parts, calls queued for a handler slot, unread stream items',
+    budget:
+      'DEFAULT_MAX_HELD_BYTES per session (ENVELOPE_COST per held envelope); queued calls also at most DEFAULT_MAX_QUEUED_CALLS',
+    tests: [
+      ['test/faults/budget.test.ts', 'announcing more binary parts than the budget holds'],
+      ['test/faults/budget.test.ts', 'calls queued for a handler slot count by bytes'],
+      ['test/faults/budget.test.ts', 'argument stream items the handler has not read count'],
+      ['test/faults/budget.test.ts', 'unread stream items past the budget fail the stream'],
+    ],
+  },
+  {
+    name: 'deadlines for replies whose binary parts or chunks stop coming',
+    budget: 'the call timeout (DEFAULT_TIMEOUT ms unless set), re-armed by each piece; then TIMEOUT',
+    tests: [
+      ['test/faults/budget.test.ts', 'a reply whose binary parts or chunks stop coming fails with TIMEOUT'],
+      ['test/faults/stuckEnds.test.ts', 'times out on the client'],
+    ],
+  },
+  {
+    name: 'call and stream states: an envelope that makes no sense in the state fails that call',
+    budget: 'PROTOCOL_ERROR for that call; the session goes on',
+    tests: [
+      ['test/faults/budget.test.ts', 'credit for a unary call, and an item for an argument'],
+      ['test/faults/budget.test.ts', 'ok after next fails the stream'],
+      ['test/unit/budget.test.ts', 'sent to a running unary call: that call fails PROTOCOL_ERROR'],
+      ['test/unit/budget.test.ts', 'a result after stream items fails the stream PROTOCOL_ERROR'],
+    ],
+  },
+  {
+    name: 'CLOSED on client.close() and on host shutdown (SIGTERM, host.close())',
+    budget:
+      'pending calls and streams end CLOSED; the host answers before it exits, within DEFAULT_CLOSE_GRACE ms',
+    tests: [
+      ['test/integration/lifecycle.test.ts', 'pending calls reject with CLOSED'],
+      ['test/integration/lifecycle.test.ts', 'on SIGTERM during a stream'],
+      ['test/faults/stuckEnds.test.ts', 'still running when the client closes'],
+    ],
+  },
+  {
+    name: 'disconnect classification never matches on the host stderr',
+    budget: 'DISCONNECTED for a host that started and crashed; exit 127 says to run nmrpc install again',
+    tests: [
+      ['test/faults/budget.test.ts', 'crashed saying "not found" is DISCONNECTED'],
+      ['test/integration/lifecycle.test.ts', 'reports its state and why it disconnected'],
+    ],
+  },
+  {
+    name: 'a caller refused by allowedCallers gets nothing processed',
+    budget: 'no event to onEvent, no chunk or binary part stored; UNAUTHORIZED, then the host exits',
+    tests: [
+      ['test/faults/budget.test.ts', 'no event reaches onEvent, no chunk or binary part is stored'],
+      ['test/integration/callers.test.ts', 'refuses any other caller with UNAUTHORIZED'],
+    ],
+  },
+  {
+    name: 'only declared handlers are reachable',
+    budget:
+      'own enumerable functions of plain objects and prototype methods (not Object.prototype, not instance fields, not _ or # names); NOT_FOUND lists only those',
+    tests: [
+      ['test/integration/reachable.test.ts', 'calls prototype methods, own and inherited'],
+      ['test/integration/reachable.test.ts', 'nothing held in instance fields'],
+      ['test/integration/core.test.ts', 'rejects an unknown method with NOT_FOUND'],
+    ],
+  },
+]
+const limitValue = (name: string) => {
+  const v = (limits as Record<string, unknown>)[name]
+  return typeof v === 'number' ? `${name} (${v.toLocaleString('en')})` : name
+}
+const classRows = hardeningClasses.map((c) => {
+  const found = c.tests.map(([file, words]) => ({ file, words, a: findTest(file, words) }))
+  const failed = found.filter((t) => t.a?.status === 'failed').length
+  const missing = found.filter((t) => !t.a).length
+  const result =
+    failed > 0
+      ? `**${failed} FAILED** of ${found.length}`
+      : missing > 0
+        ? `**${missing} of ${found.length} tests not found**`
+        : `pass (${found.length} tests)`
+  const tests = found
+    .map(
+      (t) =>
+        `\`${t.file.replace('test/', '')}\` "${cell(t.a?.title ?? t.words)}": ${t.a ? mark(t.a.status) : 'not found'}`,
+    )
+    .join('<br>')
+  const budget = c.budget.replace(/\b[A-Z][A-Z0-9_]{3,}\b/g, limitValue)
+  return `| ${cell(c.name)} | ${cell(budget)} | ${tests} | ${result} |`
+})
 
 // ---- soak ------------------------------------------------------------------------------------------------
 const soakStatus = soak.report.numFailedTests === 0 && soak.report.numPassedTests > 0 ? 'pass' : '**FAIL**'
@@ -270,6 +422,17 @@ sessions in memory.
 | file | what was tried, and what must happen | result |
 |---|---|---|
 ${faultRows.join('\n')}
+
+## Classes of issue 15 (Hardening II)
+
+Each class of attack of issue 15, the budget that bounds it (values from \`src/shared/limits.ts\`), and the
+tests that hold it, over real processes and as generated structures (property tests). Results are this run's.
+The worst event-loop stall each decoding workload causes is measured by \`npm run bench -- --only stall\`
+(bench/RESULTS.md), since tests count work, not time.
+
+| class | budget | tests | result |
+|---|---|---|---|
+${classRows.join('\n')}
 
 ## Limits
 

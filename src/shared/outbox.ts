@@ -139,15 +139,22 @@ export class Outbox {
     this.flush() // what was sent before goes before the pieces
     const k = ++this.chunkSeq
     const e = env as { id?: number; s?: number }
-    // The fixed part of each piece; `of`, `id` and `s` let the receiver fail just this call if it refuses.
-    let head = `{"t":"chunk","k":${k},"of":"${env.t}"`
-    if (e.id !== undefined) head += `,"id":${e.id}`
-    if (e.s !== undefined) head += `,"s":${e.s}`
-    return this.enqueueBulk(this.chunkMessages(head, text), key)
+    return this.enqueueBulk(this.chunkMessages(k, env.t, e.id, e.s, text), key)
   }
 
-  private *chunkMessages(head: string, text: string): Generator<string | object> {
-    const pieces = cutPieces(text, this.transport.maxMessageBytes, this.byteLength)
+  private *chunkMessages(
+    k: number,
+    of: string,
+    id: number | undefined,
+    s: number | undefined,
+    text: string,
+  ): Generator<string | object> {
+    // `text` is JSON.stringify's output, so pieces are quoted by escaping `"` and `\` alone (see cutPieces).
+    const pieces = cutPieces(text, this.transport.maxMessageBytes, this.byteLength, { jsonText: true })
+    // The fixed part of each piece; `of`, `id` and `s` let the receiver fail just this call if it refuses.
+    let head = `{"t":"chunk","k":${k},"of":"${of}"`
+    if (id !== undefined) head += `,"id":${id}`
+    if (s !== undefined) head += `,"s":${s}`
     let current = pieces.next()
     while (!current.done) {
       const next = pieces.next()
@@ -155,8 +162,15 @@ export class Outbox {
       const last = next.done === true
       if (this.transport.kind === 'text') yield `${head},"d":${piece.quoted}${last ? ',"end":1}' : '}'}`
       else {
-        const obj = JSON.parse(`${head}}`) as Record<string, unknown>
-        obj.d = piece.text
+        // Built directly (the transport stringifies it); the piece's quoted form is never needed here.
+        const obj: { t: 'chunk'; k: number; of: string; id?: number; s?: number; d: string; end?: 1 } = {
+          t: 'chunk',
+          k,
+          of,
+          d: piece.text,
+        }
+        if (id !== undefined) obj.id = id
+        if (s !== undefined) obj.s = s
         if (last) obj.end = 1
         yield obj
       }

@@ -41,6 +41,12 @@ function childrenOf(v: object): unknown[] {
  */
 export function deeperThan(value: unknown, limit: number, work: WalkWork = { steps: 0 }): boolean {
   if (!isObject(value)) return false
+  // The common case (a call's arguments, all scalars) is one level: answered without the maps below.
+  const top0 = childrenOf(value)
+  if (!top0.some(isObject)) {
+    work.steps += 1 + top0.length
+    return limit < 1
+  }
   /** Heights of nodes walked to the end: 1 for an object holding no objects. */
   const height = new Map<object, number>()
   const onPath = new Set<object>()

@@ -33,6 +33,7 @@ function checkPieces(text: string, maxBytes: number, pieces: Piece[]) {
   pieces.forEach((p, i) => {
     expect(p.text.length).toBeGreaterThan(0)
     expect(p.quoted).toBe(JSON.stringify(p.text))
+    expect(p.bytes).toBe(bytes(p.quoted))
     expect(bytes(p.quoted)).toBeLessThanOrEqual(maxBytes - CHUNK_OVERHEAD)
     const env = worstChunkEnvelope(p, i === pieces.length - 1)
     expect(bytes(env)).toBeLessThanOrEqual(maxBytes)
@@ -364,5 +365,45 @@ describe('jsonSizeBound', () => {
     let deep: unknown = 1
     for (let i = 0; i < 100_000; i++) deep = [deep]
     expect(jsonSizeBound(deep, Number.MAX_SAFE_INTEGER)).toBe(Number.POSITIVE_INFINITY)
+  })
+})
+
+describe('cutPieces of JSON text (measured by counting escapes)', () => {
+  const cutJson = (text: string, maxBytes: number) => [
+    ...cutPieces(text, maxBytes, utf8Length, { jsonText: true }),
+  ]
+  // What the outbox cuts: JSON.stringify output, here of strings full of escapes, pairs and lone surrogates.
+  const jsonText = fc.oneof(
+    nastyString(1500).map((s) => JSON.stringify({ t: 'ok', id: 1, r: s })),
+    fc.array(nastyString(8), { maxLength: 300 }).map((a) => JSON.stringify(a)),
+  )
+
+  it('pieces join to the original, every chunk envelope fits, pairs are never split', () => {
+    fc.assert(
+      fc.property(jsonText, fc.integer({ min: CHUNK_OVERHEAD + 16, max: 1200 }), (text, maxBytes) => {
+        const pieces = cutJson(text, maxBytes)
+        checkPieces(text, maxBytes, pieces)
+      }),
+      { numRuns: runs(4_000) },
+    )
+  })
+
+  it('cuts the same pieces as measuring by JSON.stringify', () => {
+    fc.assert(
+      fc.property(jsonText, fc.integer({ min: CHUNK_OVERHEAD + 16, max: 1200 }), (text, maxBytes) => {
+        expect(cutJson(text, maxBytes).map((p) => p.text)).toEqual(cut(text, maxBytes).map((p) => p.text))
+      }),
+      { numRuns: runs(2_000) },
+    )
+  })
+
+  it('fills each piece of a large quote-free text to within a few bytes', () => {
+    const text = JSON.stringify({ r: 'e'.repeat(3 << 20) })
+    const pieces = cutJson(text, 1 << 20)
+    const budget = (1 << 20) - CHUNK_OVERHEAD
+    checkPieces(text, 1 << 20, pieces)
+    expect(pieces).toHaveLength(4)
+    // The first piece holds the few quotes of the envelope; the rest is guessed from its ratio.
+    for (const p of pieces.slice(0, -1)) expect(bytes(p.quoted)).toBeGreaterThan(budget - 16)
   })
 })
