@@ -13,8 +13,18 @@ import { importTool, resolveTool } from './optionalTool.js'
 
 /** What {@link buildHost} takes. */
 export interface BuildHostOptions {
-  /** The host's entry file (the one calling `host.listen()`): `.ts`, `.mts`, `.js` or `.mjs`. */
-  entry: string
+  /**
+   * The host's entry file (the one calling `host.listen()`): `.ts`, `.mts`, `.js` or `.mjs`. Not given
+   * with `app`.
+   */
+  entry?: string
+  /**
+   * Build the relay of app mode instead of a host: the file the browser starts forwards to the app that
+   * serves `name` with `host.serve()` (what `nmrpc install --app` registers, as one file).
+   */
+  app?: boolean
+  /** With `app`: the shell command that starts the app when it is not running. */
+  launch?: string
   /** The host name extensions pass to `connectNative`, e.g. `com.acme.app`. */
   name: string
   /** Allowed callers, baked in for `--install`: Chromium ids (32 letters a-p) and Firefox add-on ids. */
@@ -84,7 +94,19 @@ export async function buildHost(o: BuildHostOptions): Promise<BuildHostResult> {
         '32 letters a-p, or a Firefox add-on id like "app@acme.com"). They are baked into the built host.',
     )
   }
-  const entry = path.resolve(cwd, o.entry)
+  if (o.launch !== undefined && !o.app)
+    throw new UsageError('--launch goes with --app (it starts the app the relay reaches). See: nmrpc build --help')
+  if (o.launch !== undefined && o.launch.trim() === '')
+    throw new UsageError('--launch needs the command that starts the app, e.g. --launch "/opt/acme/acme --tray"')
+  if (o.app && o.entry !== undefined)
+    throw new UsageError(
+      `nmrpc build --app builds the relay, which needs no host entry; drop ${JSON.stringify(o.entry)} ` +
+        '(the app itself calls host.serve() and ships as you ship it).',
+    )
+  if (!o.app && o.entry === undefined)
+    throw new UsageError('No host entry given: pass the file that calls host.listen(), or --app for the relay.')
+  // The relay's entry is nmrpc's own code; a host's is the author's.
+  const entry = o.app ? runtimeFile('relayMain') : path.resolve(cwd, o.entry!)
   if (!existsSync(entry) || !statSync(entry).isFile()) {
     throw new UsageError(`Host entry ${JSON.stringify(o.entry)} is not a file (looked at ${entry}).`)
   }
@@ -112,10 +134,11 @@ export async function buildHost(o: BuildHostOptions): Promise<BuildHostResult> {
     extensionIds: [...o.extensionIds],
     description: o.description ?? `${o.name} (built with nmrpc)`,
     nmrpcVersion: VERSION,
+    ...(o.app ? { app: o.launch ? { launch: o.launch } : {} } : {}),
   }
   await mkdir(out, { recursive: true })
   const bundlePath = path.join(out, `${o.name}.mjs`)
-  log(`bundling ${path.relative(cwd, entry) || entry}`)
+  log(o.app ? `bundling the relay to the app ${o.name}` : `bundling ${path.relative(cwd, entry) || entry}`)
   const modules = await bundle(esbuild, entry, { ...base, kind: 'bundle' }, 'esm', bundlePath)
   await chmod(bundlePath, 0o755)
   const result: BuildHostResult = {
@@ -138,12 +161,15 @@ async function bundle(
   format: 'esm' | 'cjs',
   outfile: string,
 ): Promise<number> {
-  const runtime = runtimeFile()
+  const runtime = runtimeFile('runtime')
   // The host is imported lazily so that `--install` never starts it and a browser launch never loads the
-  // install code.
+  // install code. The relay's entry exports a function to call with the config; a host runs on import.
+  const load = config.app
+    ? `() => import(${JSON.stringify(entry)}).then((m) => m.runBuiltRelay(${JSON.stringify(config)}))`
+    : `() => import(${JSON.stringify(entry)})`
   const contents = [
     `import { launch } from ${JSON.stringify(runtime)}`,
-    `launch(${JSON.stringify(config)}, () => import(${JSON.stringify(entry)}))`,
+    `launch(${JSON.stringify(config)}, ${load})`,
     '',
   ].join('\n')
   const options: EsbuildOptions = {
@@ -210,15 +236,18 @@ function hint(m: Message, format: 'esm' | 'cjs'): string {
   return ''
 }
 
-/** The built-file runtime next to this module: source under tsx/vitest, dist/build/runtime.js when built. */
-function runtimeFile(): string {
+/**
+ * A built-file module next to this one (`runtime`, or `relayMain` for `--app`): source under tsx/vitest,
+ * dist/build/<file>.js when built.
+ */
+function runtimeFile(file: 'runtime' | 'relayMain'): string {
   const here = path.dirname(fileURLToPath(import.meta.url))
   // From src/build/, from dist/build/, from dist/cli/ or a shared dist/ chunk (tsup's code splitting).
   const candidates = [
-    path.join(here, 'runtime.ts'),
-    path.join(here, 'runtime.js'),
-    path.join(here, '..', 'build', 'runtime.js'),
-    path.join(here, 'build', 'runtime.js'),
+    path.join(here, `${file}.ts`),
+    path.join(here, `${file}.js`),
+    path.join(here, '..', 'build', `${file}.js`),
+    path.join(here, 'build', `${file}.js`),
   ]
   const found = candidates.find((c) => existsSync(c))
   if (!found) {

@@ -1,6 +1,7 @@
 // The first code a built host runs. It stays small and imports the install/doctor code only when asked
 // for it, so that a browser-started host pays nothing for its self-registration (cold start is measured
 // in bench/). The generated entry of `nmrpc build` calls `launch` with the baked config.
+import { setBuiltHostDefaults } from '../server/builtHost.js'
 import type { BuiltConfig } from './config.js'
 import { launchMode } from './launchMode.js'
 
@@ -17,6 +18,8 @@ export function launch(config: BuiltConfig, loadHost: () => Promise<unknown>): v
   const argv = process.argv.slice(2)
   const mode = launchMode(argv, process.stdin.isTTY === true)
   if (mode === 'host') {
+    // Before the host is defined: its default allowedCallers are the ids baked in (see builtHost.ts).
+    setBuiltHostDefaults({ name: config.name, allowedCallers: config.extensionIds })
     loadHost().catch((e: unknown) => {
       process.stderr.write(`${config.name}: the host failed to start: ${describe(e)}\n`)
       process.exitCode = 1

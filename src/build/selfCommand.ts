@@ -3,10 +3,10 @@ import path from 'node:path'
 import type { ParseArgsConfig } from 'node:util'
 import { type Io, list, parseCommandArgs } from '../cli/args.js'
 import { doctorCommand } from '../cli/doctorCommand.js'
+import { uninstallCommand } from '../cli/uninstallCommand.js'
 import { UsageError } from '../node/install/errors.js'
 import { install } from '../node/install/install.js'
 import type { Scope } from '../node/install/platform.js'
-import { uninstall } from '../node/install/uninstall.js'
 import type { BuiltConfig } from './config.js'
 
 /** The help of a built host, naming it as the user typed it. */
@@ -165,33 +165,26 @@ async function selfInstall(config: BuiltConfig, self: string, argv: string[], io
 }
 
 async function selfUninstall(config: BuiltConfig, argv: string[], io: Io): Promise<number> {
+  // Checked here so that a mistake names this file's commands; uninstallCommand then does the work, so
+  // `--uninstall` and `nmrpc uninstall` remove and report the same way.
   const { values: v } = parseSelf('--uninstall', argv, {
     system: { type: 'boolean' },
     dir: { type: 'string' },
     'dry-run': { type: 'boolean' },
     json: { type: 'boolean' },
   })
-  const r = await uninstall({
-    name: config.name,
-    scope: scopeOf(v.system),
-    dir: v.dir,
-    dryRun: v['dry-run'] ?? false,
-  })
-  if (v.json) {
-    io.out(`${JSON.stringify(r, null, 2)}\n`)
-    return 0
-  }
-  const lines = [`${r.dryRun ? 'Would uninstall' : 'Uninstalled'} ${r.name}:`]
-  for (const e of r.entries) {
-    const what =
-      e.kind === 'registry'
-        ? `registry ${e.value.hive}\\${e.value.key} (/reg:${e.value.view})`
-        : `${e.kind.padEnd(8)} ${e.path}`
-    const why = e.status === 'kept' ? (e.kind === 'dir' ? '  (not empty)' : '  (changed since install)') : ''
-    lines.push(`  ${(e.status === 'planned' ? 'remove' : e.status).padEnd(8)} ${what}${why}`)
-  }
-  io.out(`${lines.join('\n')}\n`)
-  return 0
+  return uninstallCommand(
+    [
+      '--name',
+      config.name,
+      '--scope',
+      scopeOf(v.system),
+      ...(v.dir !== undefined ? ['--dir', v.dir] : []),
+      ...(v['dry-run'] ? ['--dry-run'] : []),
+      ...(v.json ? ['--json'] : []),
+    ],
+    io,
+  )
 }
 
 async function selfDoctor(config: BuiltConfig, argv: string[], io: Io): Promise<number> {

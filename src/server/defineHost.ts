@@ -10,6 +10,7 @@ import { type BaseContext, type CallOptions, Session } from '../shared/session.j
 import { type TraceOption, traceTransport } from '../shared/trace.js'
 import type { ApiCarrier, EventCarrier, EventMap, Remote } from '../shared/types.js'
 import { IMPL } from '../shared/version.js'
+import { builtHostDefaults } from './builtHost.js'
 import { type LaunchContext, parseLaunchContext } from './launchContext.js'
 import { type AnyHostMiddleware, applyHostMiddleware } from './middleware.js'
 import { type AppConnection, AppServer, type ServeOptions } from './serve.js'
@@ -51,7 +52,8 @@ export interface HostOptions extends EndpointOptions {
    * Extensions allowed to call this host, checked against the caller the browser names in argv (Chromium:
    * `chrome-extension://ID/` or the bare 32-letter ID; Firefox: the add-on id), in addition to the
    * browser's own manifest check. Any other caller (or none) gets `UNAUTHORIZED` for its calls and the
-   * host exits. Unset: every caller the browser lets through.
+   * host exits. Unset: every caller the browser lets through, except in a host made by `nmrpc build`,
+   * where it defaults to the `--extension-id`s baked in at build time (set it to override them).
    */
   allowedCallers?: readonly string[]
   /** Receives events the extension sends with `client.emit`. */
@@ -211,8 +213,10 @@ export class NativeHost<Api extends object, Events extends EventMap = EventMap>
       applyHostMiddleware(this.table, this.middleware),
       { name: options.name, ...o },
       options,
-      (caller) =>
-        o.allowedCallers ? refuseCaller(caller, o.allowedCallers, o.name ?? options.name) : undefined,
+      (caller) => {
+        const allowed = allowedCallersOf(o)
+        return allowed ? refuseCaller(caller, allowed, o.name ?? options.name) : undefined
+      },
     )
     await app.start()
     this.app = app
@@ -246,7 +250,8 @@ export class NativeHost<Api extends object, Events extends EventMap = EventMap>
     const input = (io.input ?? process.stdin) as Readable
     const output = (io.output ?? process.stdout) as Writable
     this.caller = parseLaunchContext(io.argv ?? process.argv.slice(2))
-    const name = o.name ?? (process.argv[1] ? basename(process.argv[1]) : 'host')
+    // A built host names itself by its baked name (process.argv[1] is the bundle, or empty in a SEA).
+    const name = o.name ?? builtHostDefaults()?.name ?? (process.argv[1] ? basename(process.argv[1]) : 'host')
     const transport = new StdioTransport(input, output, {
       maxFrameIn: o.maxFrameIn ?? DEFAULT_MAX_FRAME_IN,
       maxMessageBytes: o.maxMessageBytes ?? BROWSER_INBOUND_LIMIT,
@@ -285,7 +290,8 @@ export class NativeHost<Api extends object, Events extends EventMap = EventMap>
       // A refused caller has had its answer: leave soon (the browser sends its first calls right away).
       onRefused: () => void setTimeout(() => void this.close(), 20),
     })
-    const refusal = o.allowedCallers ? refuseCaller(this.caller, o.allowedCallers, name) : undefined
+    const allowed = allowedCallersOf(o)
+    const refusal = allowed ? refuseCaller(this.caller, allowed, name) : undefined
     if (refusal) {
       log(`nmrpc: ${refusal}`)
       session.refuseCaller(refusal)
@@ -352,15 +358,32 @@ export class NativeHost<Api extends object, Events extends EventMap = EventMap>
   }
 }
 
+/** The callers to check, and where the list came from (the fix differs). */
+function allowedCallersOf(o: HostOptions): { ids: readonly string[]; baked: boolean } | undefined {
+  if (o.allowedCallers) return { ids: o.allowedCallers, baked: false }
+  // A built host refuses what its manifests would not name, even if a manifest is edited by hand.
+  const baked = builtHostDefaults()
+  return baked ? { ids: baked.allowedCallers, baked: true } : undefined
+}
+
 /** Why the caller may not call this host, or undefined when it may. */
-function refuseCaller(caller: LaunchContext, allowed: readonly string[], name: string): string | undefined {
+function refuseCaller(
+  caller: LaunchContext,
+  list: { ids: readonly string[]; baked: boolean },
+  name: string,
+): string | undefined {
+  const allowed = list.ids
   const ids = allowed.map((a) => /^chrome-extension:\/\/([^/]+)\/?$/.exec(a)?.[1] ?? a)
   if (caller.extensionId && ids.includes(caller.extensionId)) return undefined
   const who =
     caller.origin ?? caller.extensionId ?? `an unknown caller (argv: ${JSON.stringify(caller.argv)})`
   return (
-    `host "${name}" does not accept calls from ${who}: it is not in allowedCallers (${allowed.join(', ')}); ` +
-    "add the extension's id to allowedCallers in defineHost's options"
+    `host "${name}" does not accept calls from ${who}: ` +
+    (list.baked
+      ? `it is not among the extension ids built into this host (${allowed.join(', ')}); ` +
+        "build it again with the extension's id: nmrpc build ... --extension-id <id>"
+      : `it is not in allowedCallers (${allowed.join(', ')}); ` +
+        "add the extension's id to allowedCallers in defineHost's options")
   )
 }
 

@@ -181,6 +181,34 @@ for (const kind of ['bundle', 'sea'] as const) {
       }
     })
 
+    it('refuses a caller whose origin or add-on id was not baked in, even through its own manifest', async () => {
+      const foreign = 'abcdefghijklmnopabcdefghijklmnop'
+      for (const [browser, m, who] of [
+        ['chromium', manifests[0]!, `chrome-extension://${foreign}/`],
+        ['firefox', manifests[1]!, 'someone-else@example.org'],
+      ] as const) {
+        const { path: command } = JSON.parse(readFileSync(m, 'utf8')) as { path: string }
+        const client = createClient<Host>(
+          spawnHost(command, [], {
+            browser,
+            origin: browser === 'chromium' ? who : undefined,
+            manifestPath: m,
+            extensionId: browser === 'firefox' ? who : foreign,
+            env,
+            stderr: 'pipe',
+          }),
+        )
+        try {
+          const refused = client.call.ping()
+          await expect(refused).rejects.toMatchObject({ code: 'UNAUTHORIZED' })
+          await expect(refused).rejects.toThrow(`does not accept calls from ${who}`)
+          await expect(refused).rejects.toThrow('not among the extension ids built into this host')
+        } finally {
+          client.close()
+        }
+      }
+    })
+
     it('--doctor finds both registrations healthy (status 0)', async () => {
       const [file, args] = self()
       const r = await run(file, [...args, '--doctor', '--browser', 'chromium,firefox'], env)
