@@ -7,10 +7,11 @@ import { BROWSER_INBOUND_LIMIT, DEFAULT_CLOSE_GRACE, DEFAULT_MAX_FRAME_IN } from
 import { type EndpointOptions, resolveEndpointOptions } from '../shared/options.js'
 import { createCallProxy } from '../shared/proxy.js'
 import { type BaseContext, type CallOptions, Session } from '../shared/session.js'
-import { type TraceOption, traceTransport } from '../shared/trace.js'
+import type { TraceOption } from '../shared/trace.js'
 import type { ApiCarrier, EventCarrier, EventMap, Remote } from '../shared/types.js'
 import { IMPL } from '../shared/version.js'
 import { builtHostDefaults } from './builtHost.js'
+import { maybeTraced, sleep, withDeadline } from './hostWaits.js'
 import { type LaunchContext, parseLaunchContext } from './launchContext.js'
 import { type AnyHostMiddleware, applyHostMiddleware } from './middleware.js'
 import { type AppConnection, AppServer, type ServeOptions } from './serve.js'
@@ -263,14 +264,7 @@ export class NativeHost<Api extends object, Events extends EventMap = EventMap>
       closed = resolve
     })
     const from = this.caller.origin ?? this.caller.extensionId
-    const trace = o.trace ?? process.env.NMRPC_TRACE === '1'
-    const traced = trace
-      ? traceTransport(transport, {
-          side: `host "${name}"`,
-          log: trace === true ? log : trace,
-          byteLength: Buffer.byteLength,
-        })
-      : transport
+    const traced = maybeTraced(transport, o.trace, `host "${name}"`, log)
     const session = new Session(traced, {
       role: 'host',
       peer: from ? `the extension (${from})` : 'the extension',
@@ -385,18 +379,6 @@ function refuseCaller(
       : `it is not in allowedCallers (${allowed.join(', ')}); ` +
         "add the extension's id to allowedCallers in defineHost's options")
   )
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-
-function withDeadline(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  return Promise.race([
-    p.then(() => undefined),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms)
-    }),
-  ]).finally(() => clearTimeout(timer))
 }
 
 /**

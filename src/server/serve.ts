@@ -8,11 +8,11 @@ import { BROWSER_INBOUND_LIMIT, DEFAULT_CLOSE_GRACE, DEFAULT_MAX_FRAME_IN } from
 import { resolveEndpointOptions } from '../shared/options.js'
 import { createCallProxy } from '../shared/proxy.js'
 import { type CallOptions, Session } from '../shared/session.js'
-import { traceTransport } from '../shared/trace.js'
 import type { Remote } from '../shared/types.js'
 import { IMPL } from '../shared/version.js'
 import type { HostContext, HostOptions } from './defineHost.js'
 import { type AppEndpoint, appEndpoint, secureEndpointDir } from './endpoint.js'
+import { maybeTraced, sleep, withDeadline } from './hostWaits.js'
 import { type LaunchContext, parseLaunchContext } from './launchContext.js'
 import { type RelayHandshake, readHandshake } from './relayHandshake.js'
 import { SocketTransport } from './socketTransport.js'
@@ -262,14 +262,12 @@ export class AppServer {
     })
     // Tracing as under listen() (the trace option, or NMRPC_TRACE=1), per connection: each line names the
     // connection and its caller, so one app's interleaved connections can be told apart.
-    const trace = h.trace ?? process.env.NMRPC_TRACE === '1'
-    const traced = trace
-      ? traceTransport(transport, {
-          side: `app "${this.o.name}" connection #${id} (${from ?? 'unknown caller'})`,
-          log: trace === true ? this.log : trace,
-          byteLength: Buffer.byteLength,
-        })
-      : transport
+    const traced = maybeTraced(
+      transport,
+      h.trace,
+      `app "${this.o.name}" connection #${id} (${from ?? 'unknown caller'})`,
+      this.log,
+    )
     const session = new Session(traced, {
       role: 'host',
       peer,
@@ -379,16 +377,4 @@ function answers(path: string): Promise<boolean> {
     s.once('connect', () => done(true))
     s.once('error', () => done(false))
   })
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-
-function withDeadline(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  return Promise.race([
-    p.then(() => undefined),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms)
-    }),
-  ]).finally(() => clearTimeout(timer))
 }
