@@ -29,8 +29,6 @@ export default defineConfig([
       ...(existsSync('src/cli/main.ts') ? { 'cli/main': 'src/cli/main.ts' } : {}),
       // Not imported by the CLI: nmrpc build bundles this file into every built host.
       'build/runtime': 'src/build/runtime.ts',
-      // The relay of `nmrpc build --app`, bundled the same way.
-      'build/relayMain': 'src/build/relayMain.ts',
     },
     format: ['esm'],
     // The two builds run at once: each cleans only its own files, so neither deletes the other's.

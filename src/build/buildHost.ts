@@ -13,18 +13,8 @@ import { importTool, resolveTool } from './optionalTool.js'
 
 /** What {@link buildHost} takes. */
 export interface BuildHostOptions {
-  /**
-   * The host's entry file (the one calling `host.listen()`): `.ts`, `.mts`, `.js` or `.mjs`. Not given
-   * with `app`.
-   */
-  entry?: string
-  /**
-   * Build the relay of app mode instead of a host: the file the browser starts forwards to the app that
-   * serves `name` with `host.serve()` (what `nmrpc install --app` registers, as one file).
-   */
-  app?: boolean
-  /** With `app`: the shell command that starts the app when it is not running. */
-  launch?: string
+  /** The host's entry file (the one calling `host.listen()`): `.ts`, `.mts`, `.js` or `.mjs`. */
+  entry: string
   /** The host name extensions pass to `connectNative`, e.g. `com.acme.app`. */
   name: string
   /** Allowed callers, baked in for `--install`: Chromium ids (32 letters a-p) and Firefox add-on ids. */
@@ -75,8 +65,8 @@ const ENTRY_EXT = /\.(ts|mts|cts|tsx|js|mjs|cjs|jsx)$/
  * file registers itself: `--install`, `--uninstall`, `--doctor`, `--version`, `--help` (see
  * `src/build/selfCommand.ts`). Needs the optional peer dependencies `esbuild`, and `postject` for `sea`.
  *
- * Any entry file works (the app-mode relay can be built the same way): the generated entry starts the
- * built-file runtime, which imports `entry` only when a browser started the file.
+ * The generated entry starts the built-file runtime, which imports `entry` only when a browser started
+ * the file.
  *
  * @example
  * const r = await buildHost({ entry: 'src/host.ts', name: 'com.acme.app',
@@ -94,19 +84,7 @@ export async function buildHost(o: BuildHostOptions): Promise<BuildHostResult> {
         '32 letters a-p, or a Firefox add-on id like "app@acme.com"). They are baked into the built host.',
     )
   }
-  if (o.launch !== undefined && !o.app)
-    throw new UsageError('--launch goes with --app (it starts the app the relay reaches). See: nmrpc build --help')
-  if (o.launch !== undefined && o.launch.trim() === '')
-    throw new UsageError('--launch needs the command that starts the app, e.g. --launch "/opt/acme/acme --tray"')
-  if (o.app && o.entry !== undefined)
-    throw new UsageError(
-      `nmrpc build --app builds the relay, which needs no host entry; drop ${JSON.stringify(o.entry)} ` +
-        '(the app itself calls host.serve() and ships as you ship it).',
-    )
-  if (!o.app && o.entry === undefined)
-    throw new UsageError('No host entry given: pass the file that calls host.listen(), or --app for the relay.')
-  // The relay's entry is nmrpc's own code; a host's is the author's.
-  const entry = o.app ? runtimeFile('relayMain') : path.resolve(cwd, o.entry!)
+  const entry = path.resolve(cwd, o.entry)
   if (!existsSync(entry) || !statSync(entry).isFile()) {
     throw new UsageError(`Host entry ${JSON.stringify(o.entry)} is not a file (looked at ${entry}).`)
   }
@@ -134,11 +112,10 @@ export async function buildHost(o: BuildHostOptions): Promise<BuildHostResult> {
     extensionIds: [...o.extensionIds],
     description: o.description ?? `${o.name} (built with nmrpc)`,
     nmrpcVersion: VERSION,
-    ...(o.app ? { app: o.launch ? { launch: o.launch } : {} } : {}),
   }
   await mkdir(out, { recursive: true })
   const bundlePath = path.join(out, `${o.name}.mjs`)
-  log(o.app ? `bundling the relay to the app ${o.name}` : `bundling ${path.relative(cwd, entry) || entry}`)
+  log(`bundling ${path.relative(cwd, entry) || entry}`)
   const modules = await bundle(esbuild, entry, { ...base, kind: 'bundle' }, 'esm', bundlePath)
   await chmod(bundlePath, 0o755)
   const result: BuildHostResult = {
@@ -163,10 +140,8 @@ async function bundle(
 ): Promise<number> {
   const runtime = runtimeFile('runtime')
   // The host is imported lazily so that `--install` never starts it and a browser launch never loads the
-  // install code. The relay's entry exports a function to call with the config; a host runs on import.
-  const load = config.app
-    ? `() => import(${JSON.stringify(entry)}).then((m) => m.runBuiltRelay(${JSON.stringify(config)}))`
-    : `() => import(${JSON.stringify(entry)})`
+  // install code.
+  const load = `() => import(${JSON.stringify(entry)})`
   const contents = [
     `import { launch } from ${JSON.stringify(runtime)}`,
     `launch(${JSON.stringify(config)}, ${load})`,
@@ -236,11 +211,8 @@ function hint(m: Message, format: 'esm' | 'cjs'): string {
   return ''
 }
 
-/**
- * A built-file module next to this one (`runtime`, or `relayMain` for `--app`): source under tsx/vitest,
- * dist/build/<file>.js when built.
- */
-function runtimeFile(file: 'runtime' | 'relayMain'): string {
+/** The built-file runtime next to this module: source under tsx/vitest, dist/build/runtime.js when built. */
+function runtimeFile(file: 'runtime'): string {
   const here = path.dirname(fileURLToPath(import.meta.url))
   // From src/build/, from dist/build/, from dist/cli/ or a shared dist/ chunk (tsup's code splitting).
   const candidates = [

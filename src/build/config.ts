@@ -10,9 +10,4 @@ export interface BuiltConfig {
   nmrpcVersion: string
   /** `bundle`: one .mjs run by node; `sea`: a single executable with node inside. */
   kind: 'bundle' | 'sea'
-  /** `nmrpc build --app`: the file is the relay to a running app (`host.serve()`), not a host. */
-  app?: {
-    /** Shell command the relay runs when the app is not running (`--launch`). */
-    launch?: string
-  }
 }
