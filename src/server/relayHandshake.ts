@@ -65,7 +65,7 @@ export function parseHandshake(value: unknown): RelayHandshake | string {
     argv: argv as string[],
     impl: typeof v.impl === 'string' ? v.impl.slice(0, 100) : undefined,
     pid: typeof v.pid === 'number' && Number.isSafeInteger(v.pid) && v.pid > 0 ? v.pid : undefined,
-    handoff: v.handoff === true,
+    ...(v.handoff === true ? { handoff: true } : {}),
   }
 }
 
