@@ -21,8 +21,9 @@ import type { Io } from './args.js'
 export const RELAY_HELP = `Usage: nmrpc relay <host.name> [--launch <command>] [--wait <ms>] [--] [browser args...]
 
 What the browser starts for an app served with host.serve({ name }): connects to the app's per-user
-endpoint, passes the browser's arguments on in a handshake, then copies bytes both ways unchanged. It exits
-when either side closes. "nmrpc install --app" writes a launcher that runs it; you rarely run it by hand.
+endpoint, passes the browser's arguments on in a handshake, then gets out of the way: on Linux it hands its
+stdin and stdout pipes to the app (set NMRPC_RELAY_COPY=1 not to); elsewhere it copies bytes both ways
+unchanged. It exits when either side closes. "nmrpc install --app" writes a launcher that runs it; you rarely run it by hand.
 
 If the app is not running, every call fails with APP_NOT_RUNNING (naming the endpoint looked for), unless
 --launch names a command that starts the app: then the relay runs it and waits for the endpoint.
