@@ -35,6 +35,10 @@ const starters: Record<ContenderName, () => Promise<StartContender>> = {
   // Loaded only when asked for: it imports the built package, which may not exist yet.
   nmrpc: async () => (await import('./contenders/nmrpc')).startNmrpc,
   'nmrpc-app': async () => (await import('./contenders/nmrpcApp')).startNmrpcApp,
+  'nmrpc-app-copy': async () => {
+    const { startNmrpcApp } = await import('./contenders/nmrpcApp')
+    return (hostScript: string) => startNmrpcApp(hostScript, { copy: true })
+  },
 }
 
 async function main(): Promise<void> {
@@ -47,7 +51,7 @@ async function main(): Promise<void> {
   const name = contender as ContenderName
   if (process.env.BENCH_QUICK === '1') useQuickLoad()
   const start = await starters[name]()
-  const session = await start(join(hostsDir!, `${name === 'nmrpc-app' ? 'nmrpcApp' : name}.mjs`))
+  const session = await start(join(hostsDir!, `${name.startsWith('nmrpc-app') ? 'nmrpcApp' : name}.mjs`))
   const result: DriverResult = { contender: name, workload: workload as WorkloadId, metrics: {} }
   try {
     result.metrics = await runWorkload(workload as WorkloadId, session)

@@ -7,7 +7,7 @@
  * Options:
  *   --only rtt,inflight,echo,stream,binary,during,cold,stall   workload groups (default: all; cold =
  *                                                   bench/coldStart.ts, stall = bench/decodeStall.ts)
- *   --contenders raw,nmrpc,nmrpc-app,birpc,vscode,orpc,capnweb,trpc   contenders (default: all that are available)
+ *   --contenders raw,nmrpc,nmrpc-app,nmrpc-app-copy,birpc,vscode,orpc,capnweb,trpc   contenders (default: all that are available)
  *   --reps N                                        repetitions (default 5)
  *   --quick                                         fewer calls per workload (see QUICK_LOAD in lib/workloads.ts),
  *                                                   for a check or rough ratios on a busy machine
@@ -121,7 +121,7 @@ async function main(): Promise<void> {
   const built = installSnapshot(root, outDir)
   const notes: string[] = []
   const contenders = asked.filter((c) => {
-    if ((c !== 'nmrpc' && c !== 'nmrpc-app') || built) return true
+    if (!c.startsWith('nmrpc') || built) return true
     notes.push('nmrpc was left out: dist/ has no client, server and node entries (run `npm run build`).')
     return false
   })

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { parseRelayArgs } from '../src/cli/relayCommand.js'
 import { appEndpoint, secureEndpointDir } from '../src/server/endpoint.js'
-import { parseHandshake } from '../src/server/relayHandshake.js'
+import { parseAnswer, parseHandshake } from '../src/server/relayHandshake.js'
 
 let dir = ''
 beforeEach(() => {
@@ -113,6 +113,21 @@ describe('the relay handshake and arguments', () => {
     expect(parseHandshake({ t: 'relay', v: 2, argv: [] })).toMatch(/handshake version 2, this app 1/)
     expect(parseHandshake({ t: 'relay', v: 1, argv: [1] })).toMatch(
       /argv is not a list of at most 64 strings/,
+    )
+    expect(parseHandshake({ t: 'relay', v: 1, argv: [], pid: 7, handoff: true })).toMatchObject({
+      handoff: true,
+    })
+    expect(parseAnswer({ t: 'relay-answer', mode: 'handoff' })).toEqual({
+      t: 'relay-answer',
+      mode: 'handoff',
+    })
+    expect(parseAnswer({ t: 'relay-end', code: 0, why: 'done' })).toEqual({
+      t: 'relay-end',
+      code: 0,
+      why: 'done',
+    })
+    expect(parseAnswer({ t: 'relay-answer', mode: 'sideways' })).toMatch(
+      /the app's answer is not a relay-answer or relay-end \(t is "relay-answer"\)/,
     )
     expect(parseHandshake({ t: 'relay', v: 1, argv: ['a'], pid: 7 })).toEqual({
       t: 'relay',

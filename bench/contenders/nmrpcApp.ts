@@ -13,12 +13,21 @@ import { type BenchSession, hostArgs } from '../lib/session'
  * @example
  * const session = await startNmrpcApp('.tmp/bench/hosts/nmrpcApp.mjs')
  */
-export async function startNmrpcApp(hostScript: string): Promise<BenchSession> {
+export async function startNmrpcApp(
+  hostScript: string,
+  opts: { copy?: boolean } = {},
+): Promise<BenchSession> {
   const { createClient } = await import('nmrpc/client')
   const { spawnHost } = await import('nmrpc/node')
   const xdg = mkdtempSync(join(tmpdir(), 'nmrpc-bench-app-'))
   const name = 'com.nmrpc.bench'
-  const env = { ...process.env, XDG_RUNTIME_DIR: xdg, BENCH_APP_NAME: name }
+  // copy: the relay does not offer its pipes, so it copies bytes as on macOS and Windows.
+  const env = {
+    ...process.env,
+    XDG_RUNTIME_DIR: xdg,
+    BENCH_APP_NAME: name,
+    ...(opts.copy ? { NMRPC_RELAY_COPY: '1' } : {}),
+  }
   const app = spawn(process.execPath, hostArgs(hostScript), { env, stdio: ['ignore', 'pipe', 'inherit'] })
   await new Promise<void>((resolve, reject) => {
     app.stdout!.setEncoding('utf8').once('data', () => resolve())

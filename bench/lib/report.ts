@@ -13,6 +13,7 @@ const LABELS: Record<ContenderName, string> = {
   raw: 'raw framing',
   nmrpc: 'nmrpc',
   'nmrpc-app': 'nmrpc app (relay)',
+  'nmrpc-app-copy': 'nmrpc app (relay copying)',
   birpc: 'birpc',
   vscode: 'vscode-jsonrpc',
   orpc: 'oRPC',

@@ -37,7 +37,17 @@ export const STREAM_WINDOW = 16
 export const STREAM_ACK_EVERY = 8
 
 /** Names of the contenders, in table order. */
-export const CONTENDERS = ['raw', 'nmrpc', 'nmrpc-app', 'birpc', 'vscode', 'orpc', 'capnweb', 'trpc'] as const
+export const CONTENDERS = [
+  'raw',
+  'nmrpc',
+  'nmrpc-app',
+  'nmrpc-app-copy',
+  'birpc',
+  'vscode',
+  'orpc',
+  'capnweb',
+  'trpc',
+] as const
 export type ContenderName = (typeof CONTENDERS)[number]
 
 /**
@@ -87,7 +97,14 @@ export const CARRIAGE: Record<ContenderName, { stream: Carriage; binary: Carriag
     binary: { emulated: false, how: 'Uint8Array as binary parts of 48 KiB' },
   },
   'nmrpc-app': {
-    adapter: '`createClient` over `spawnHost` of `nmrpc relay`, to an app calling `defineHost(...).serve()`',
+    adapter:
+      '`createClient` over `spawnHost` of `nmrpc relay` (FIFO pipes, as a browser gives: handed off to the app on Linux), to an app calling `defineHost(...).serve()`',
+    stream: { emulated: false, how: 'async generator, credit-based flow control' },
+    binary: { emulated: false, how: 'Uint8Array as binary parts of 48 KiB' },
+  },
+  'nmrpc-app-copy': {
+    adapter:
+      'as nmrpc-app, with NMRPC_RELAY_COPY=1: the relay copies bytes (the macOS, Windows and fallback path)',
     stream: { emulated: false, how: 'async generator, credit-based flow control' },
     binary: { emulated: false, how: 'Uint8Array as binary parts of 48 KiB' },
   },

@@ -1,9 +1,15 @@
 import { spawn } from 'node:child_process'
+import { fstatSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'
 import { homedir } from 'node:os'
 import { UsageError } from '../node/install/errors.js'
 import { type AppEndpoint, appEndpoint, secureEndpointDir } from '../server/endpoint.js'
-import { encodeHandshake, RELAY_HANDSHAKE_VERSION } from '../server/relayHandshake.js'
+import {
+  encodeHandshake,
+  RELAY_HANDSHAKE_VERSION,
+  type RelayAnswer,
+  readControlFrame,
+} from '../server/relayHandshake.js'
 import { StdioTransport } from '../server/stdioTransport.js'
 import { RpcError } from '../shared/errors.js'
 import { BROWSER_INBOUND_LIMIT, DEFAULT_MAX_FRAME_IN } from '../shared/limits.js'
@@ -15,8 +21,9 @@ import type { Io } from './args.js'
 export const RELAY_HELP = `Usage: nmrpc relay <host.name> [--launch <command>] [--wait <ms>] [--] [browser args...]
 
 What the browser starts for an app served with host.serve({ name }): connects to the app's per-user
-endpoint, passes the browser's arguments on in a handshake, then copies bytes both ways unchanged. It exits
-when either side closes. "nmrpc install --app" writes a launcher that runs it; you rarely run it by hand.
+endpoint, passes the browser's arguments on in a handshake, then gets out of the way: on Linux it hands its
+stdin and stdout pipes to the app (set NMRPC_RELAY_COPY=1 not to); elsewhere it copies bytes both ways
+unchanged. It exits when either side closes. "nmrpc install --app" writes a launcher that runs it; you rarely run it by hand.
 
 If the app is not running, every call fails with APP_NOT_RUNNING (naming the endpoint looked for), unless
 --launch names a command that starts the app: then the relay runs it and waits for the endpoint.
@@ -105,7 +112,78 @@ async function relay(args: RelayArgs, ep: AppEndpoint, say: (line: string) => vo
     say(message)
     return answerNotRunning(message, say)
   }
-  return copyBoth(found, args, ep, say)
+  const offer = canHandOff()
+  found.write(
+    encodeHandshake({
+      t: 'relay',
+      v: RELAY_HANDSHAKE_VERSION,
+      argv: args.browserArgs,
+      impl: IMPL,
+      pid: process.pid,
+      ...(offer ? { handoff: true } : {}),
+    }),
+  )
+  if (!offer) return copyBoth(found, args, ep, say, undefined)
+  // Not a byte of stdin is read until the app has answered: after a handoff the app reads it.
+  let answer: { value: unknown; rest: Buffer }
+  try {
+    answer = await readControlFrame(found, ANSWER_TIMEOUT, "the app's answer")
+  } catch (e) {
+    found.destroy()
+    const why = (e as Error).message || 'the connection closed'
+    say(`app "${args.name}" (${ep.path}) did not answer the relay: ${why}`)
+    return 1
+  }
+  const a = answer.value as RelayAnswer
+  if (a.t === 'relay-answer' && a.mode === 'handoff') return handedOver(found, answer.rest, args, ep, say)
+  return copyBoth(found, args, ep, say, answer.rest)
+}
+
+/** Ms the relay waits for the app to answer a handoff offer (it opens two files; this is generous). */
+const ANSWER_TIMEOUT = 10_000
+
+/**
+ * Whether to offer the app our stdin and stdout: on Linux, when both are FIFOs (as browsers and spawnHost
+ * give them), the app can open them itself through /proc/<pid>/fd and this process leaves the data path.
+ * A socketpair cannot be opened that way (ENXIO). NMRPC_RELAY_COPY=1 turns the offer off.
+ */
+function canHandOff(): boolean {
+  if (process.platform !== 'linux' || process.env.NMRPC_RELAY_COPY === '1') return false
+  try {
+    return fstatSync(0).isFIFO() && fstatSync(1).isFIFO()
+  } catch {
+    return false
+  }
+}
+
+/**
+ * The app talks to the browser over our pipes now. Stay alive holding the connection (the app closes the
+ * pipes when it goes, so the browser sees EOF when we die) and leave with the code the app's last frame
+ * gives, or 1 when the app goes away without one.
+ */
+async function handedOver(
+  socket: Socket,
+  rest: Buffer,
+  args: RelayArgs,
+  ep: AppEndpoint,
+  say: (line: string) => void,
+): Promise<number> {
+  if (rest.length > 0) socket.unshift(rest)
+  socket.on('error', () => {
+    // Seen as the close below: the app crashed.
+  })
+  try {
+    const { value } = await readControlFrame(socket, Number.POSITIVE_INFINITY, "the app's answer")
+    socket.destroy()
+    const end = value as RelayAnswer
+    if (end.t !== 'relay-end') throw new Error(`a second ${end.t}`)
+    if (end.code !== 0) say(`app "${args.name}" closed the connection (${ep.path}): ${end.why}`)
+    return end.code === 0 ? 0 : 1
+  } catch {
+    socket.destroy()
+    say(`app "${args.name}" went away (${ep.path}); the browser's Port closes with it`)
+    return 1
+  }
 }
 
 /** Connects to the app, or says why not (in words for the APP_NOT_RUNNING message). */
@@ -182,6 +260,8 @@ function copyBoth(
   args: RelayArgs,
   ep: AppEndpoint,
   say: (line: string) => void,
+  /** The app's first bytes, read with its answer. */
+  initial: Buffer | undefined,
 ): Promise<number> {
   return new Promise((resolve) => {
     let browserGone = false
@@ -198,15 +278,7 @@ function copyBoth(
         setTimeout(() => resolve(code), 1_000).unref()
       }
     }
-    socket.write(
-      encodeHandshake({
-        t: 'relay',
-        v: RELAY_HANDSHAKE_VERSION,
-        argv: args.browserArgs,
-        impl: IMPL,
-        pid: process.pid,
-      }),
-    )
+    if (initial && initial.length > 0) process.stdout.write(initial)
     process.stdin.pipe(socket)
     socket.pipe(process.stdout, { end: false })
     process.stdin.once('end', () => {

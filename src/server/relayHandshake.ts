@@ -15,9 +15,24 @@ export interface RelayHandshake {
   argv: string[]
   /** Implementation of the relay, for diagnostics. */
   impl?: string
-  /** The relay's process id, for diagnostics. */
+  /** The relay's process id: for diagnostics, and where the app finds the pipes a handoff offers. */
   pid?: number
+  /**
+   * The relay offers its stdin and stdout (both FIFOs, Linux) for the app to open through
+   * `/proc/<pid>/fd/0` and `/proc/<pid>/fd/1`; it reads nothing from stdin until the app answers.
+   */
+  handoff?: boolean
 }
+
+/**
+ * The app's answer to a handshake that offered a handoff (and only to such a handshake): `handoff` means the
+ * app opened the relay's pipes and talks to the browser itself; `copy` means the relay copies bytes as without
+ * the offer. After `handoff` the app sends, as its last frame before it closes the connection, a `relay-end`
+ * with the exit code the relay should leave with and why.
+ */
+export type RelayAnswer =
+  | { t: 'relay-answer'; mode: 'handoff' | 'copy'; why?: string }
+  | { t: 'relay-end'; code: number; why: string }
 
 export const RELAY_HANDSHAKE_VERSION = 1
 /** Largest handshake accepted: argv is a few short strings; anything bigger is not a relay. */
@@ -25,7 +40,7 @@ export const MAX_HANDSHAKE_BYTES = 64 * 1024
 const MAX_ARGS = 64
 
 /** The handshake frame the relay writes first. */
-export function encodeHandshake(h: RelayHandshake): Buffer {
+export function encodeHandshake(h: RelayHandshake | RelayAnswer): Buffer {
   const body = Buffer.from(JSON.stringify(h), 'utf8')
   const frame = Buffer.allocUnsafe(4 + body.length)
   writeLength(frame, 0, body.length)
@@ -49,8 +64,21 @@ export function parseHandshake(value: unknown): RelayHandshake | string {
     v: RELAY_HANDSHAKE_VERSION,
     argv: argv as string[],
     impl: typeof v.impl === 'string' ? v.impl.slice(0, 100) : undefined,
-    pid: typeof v.pid === 'number' ? v.pid : undefined,
+    pid: typeof v.pid === 'number' && Number.isSafeInteger(v.pid) && v.pid > 0 ? v.pid : undefined,
+    ...(v.handoff === true ? { handoff: true } : {}),
   }
+}
+
+/** Checks a parsed app answer (what the relay reads after offering a handoff). */
+export function parseAnswer(value: unknown): RelayAnswer | string {
+  if (typeof value !== 'object' || value === null) return 'the answer is not a JSON object'
+  const v = value as Record<string, unknown>
+  const why = typeof v.why === 'string' ? v.why.slice(0, 2_000) : undefined
+  if (v.t === 'relay-answer' && (v.mode === 'handoff' || v.mode === 'copy'))
+    return { t: 'relay-answer', mode: v.mode, why }
+  if (v.t === 'relay-end' && typeof v.code === 'number')
+    return { t: 'relay-end', code: v.code, why: why ?? '' }
+  return `the app's answer is not a relay-answer or relay-end (t is ${JSON.stringify(v.t)})`
 }
 
 /**
@@ -58,14 +86,28 @@ export function parseHandshake(value: unknown): RelayHandshake | string {
  * the same reads (the browser's first messages), or rejects with a sentence for the log when the peer sends
  * something else, too much, or nothing within `timeout` ms. Leaves the socket paused.
  */
-export function readHandshake(
+export async function readHandshake(
   socket: Socket,
   timeout: number,
 ): Promise<{ handshake: RelayHandshake; rest: Buffer }> {
+  const { value, rest } = await readControlFrame(socket, timeout, 'the relay handshake')
+  return { handshake: value as RelayHandshake, rest }
+}
+
+/**
+ * Reads one control frame (the handshake, or the app's answer): resolves with it, checked by
+ * `parseHandshake` or `parseAnswer` per `what`, and the bytes after it. Leaves the socket paused.
+ */
+export function readControlFrame(
+  socket: Socket,
+  timeout: number,
+  what: 'the relay handshake' | "the app's answer",
+): Promise<{ value: RelayHandshake | RelayAnswer; rest: Buffer }> {
+  const check = what === 'the relay handshake' ? parseHandshake : parseAnswer
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = []
     let have = 0
-    const done = (err: string | null, result?: { handshake: RelayHandshake; rest: Buffer }) => {
+    const done = (err: string | null, result?: { value: RelayHandshake | RelayAnswer; rest: Buffer }) => {
       clearTimeout(timer)
       socket.off('data', onData)
       socket.off('end', onEnd)
@@ -83,9 +125,7 @@ export function readHandshake(
       parts.push(all)
       const size = NATIVE_LITTLE_ENDIAN ? all.readUInt32LE(0) : all.readUInt32BE(0)
       if (size > MAX_HANDSHAKE_BYTES)
-        return done(
-          `the first message is ${size} bytes, more than a relay handshake (${MAX_HANDSHAKE_BYTES})`,
-        )
+        return done(`the first message is ${size} bytes, more than ${what} may be (${MAX_HANDSHAKE_BYTES})`)
       if (have < 4 + size) return
       let parsed: unknown
       try {
@@ -93,14 +133,18 @@ export function readHandshake(
       } catch {
         return done('the first message is not JSON')
       }
-      const h = parseHandshake(parsed)
+      const h = check(parsed)
       if (typeof h === 'string') return done(h)
-      done(null, { handshake: h, rest: all.subarray(4 + size) })
+      done(null, { value: h, rest: all.subarray(4 + size) })
     }
     // A peer that closes without a byte is a probe (a second instance, doctor), not worth a log line.
-    const onEnd = () => done(have === 0 ? '' : 'the connection closed before the relay handshake')
-    const onError = (e: Error) => done(`the connection failed before the relay handshake: ${e.message}`)
-    const timer = setTimeout(() => done(`no relay handshake within ${timeout} ms`), timeout)
+    const onEnd = () => done(have === 0 ? '' : `the connection closed before ${what}`)
+    const onError = (e: Error) => done(`the connection failed before ${what}: ${e.message}`)
+    // Infinity: no deadline (the relay waits for the app's last word for as long as the session lasts).
+    const timer =
+      timeout === Number.POSITIVE_INFINITY
+        ? undefined
+        : setTimeout(() => done(`no ${what.replace(/^the /, '')} within ${timeout} ms`), timeout)
     socket.on('data', onData)
     socket.once('end', onEnd)
     socket.once('error', onError)

@@ -1,6 +1,18 @@
 import { randomBytes } from 'node:crypto'
-import { type BigIntStats, chmodSync, linkSync, lstatSync, renameSync, rmSync, unlinkSync } from 'node:fs'
-import { connect, createServer, type Server, type Socket } from 'node:net'
+import {
+  type BigIntStats,
+  chmodSync,
+  closeSync,
+  constants,
+  fstatSync,
+  linkSync,
+  lstatSync,
+  openSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+} from 'node:fs'
+import { connect, createServer, type Server, Socket } from 'node:net'
 import { basename, join } from 'node:path'
 import { RpcError } from '../shared/errors.js'
 import type { HandlerEntry } from '../shared/handlers.js'
@@ -14,7 +26,7 @@ import type { HostContext, HostOptions } from './defineHost.js'
 import { type AppEndpoint, appEndpoint, secureEndpointDir } from './endpoint.js'
 import { maybeTraced, sleep, withDeadline } from './hostWaits.js'
 import { type LaunchContext, parseLaunchContext } from './launchContext.js'
-import { type RelayHandshake, readHandshake } from './relayHandshake.js'
+import { encodeHandshake, type RelayHandshake, readHandshake } from './relayHandshake.js'
 import { SocketTransport } from './socketTransport.js'
 
 /** What `host.serve()` takes. */
@@ -38,6 +50,13 @@ export interface ServeOptions {
    * @default 5_000
    */
   handshakeTimeout?: number
+  /**
+   * Take the relay out of the data path when it offers its pipes (Linux, where the browser's pipes are
+   * FIFOs): the app opens them through `/proc/<relay pid>/fd` and talks to the browser directly. `false`
+   * (or NMRPC_RELAY_COPY=1 in the app's or the relay's environment) keeps the relay copying bytes.
+   * @default true
+   */
+  handoff?: boolean
   /** Called when a relay connection has been accepted (after its handshake). */
   onConnect?: (connection: AppConnection) => void
   /** Called when a connection has ended, with why. */
@@ -54,6 +73,11 @@ export interface AppConnection {
   readonly since: Date
   /** The relay's process id, as the relay says. */
   readonly relayPid: number | undefined
+  /**
+   * How the browser's bytes travel: `handoff`, the app reads and writes the browser's pipes itself (the
+   * relay only waits); `relay-copy`, the relay copies them over the endpoint connection.
+   */
+  readonly transport: 'handoff' | 'relay-copy'
   /** Sends an event to this connection's extension only. */
   emit(name: string, data?: unknown): void
   /** Calls this connection's extension (the handlers it gave to `createClient`). */
@@ -70,6 +94,15 @@ interface Served {
   session: Session
   transport: SocketTransport
   socket: Socket
+  /** The browser's pipes, after a handoff; closed when the connection ends. */
+  pipes: HandedPipes | null
+  /** The browser closed its pipe (stdin EOF): the relay leaves with 0. */
+  browserClosed: boolean
+}
+
+interface HandedPipes {
+  input: Socket
+  output: Socket
 }
 
 class Connection implements AppConnection {
@@ -81,6 +114,7 @@ class Connection implements AppConnection {
     readonly id: number,
     readonly caller: LaunchContext,
     readonly relayPid: number | undefined,
+    readonly transport: 'handoff' | 'relay-copy',
     private readonly served: () => Served,
     private readonly grace: number,
   ) {
@@ -111,7 +145,13 @@ class Connection implements AppConnection {
 
   /** Shown by console.log / util.inspect: the useful fields, not the session's insides. */
   toJSON() {
-    return { id: this.id, caller: this.caller, since: this.since, relayPid: this.relayPid }
+    return {
+      id: this.id,
+      caller: this.caller,
+      since: this.since,
+      relayPid: this.relayPid,
+      transport: this.transport,
+    }
   }
 }
 
@@ -250,16 +290,38 @@ export class AppServer {
     const caller = parseLaunchContext(handshake.argv)
     const from = caller.origin ?? caller.extensionId
     const id = ++this.seq
-    const peer = `the extension${from ? ` (${from})` : ''} through relay ${handshake.pid ?? '?'}`
+    const pipes = handshake.handoff ? this.answerOffer(socket, handshake, rest) : null
+    const peer = `the extension${from ? ` (${from})` : ''} ${pipes ? 'handed over by' : 'through'} relay ${handshake.pid ?? '?'}`
     let served!: Served
-    const conn = new Connection(id, caller, handshake.pid, () => served, this.grace)
-    const transport = new SocketTransport(socket, {
+    const conn = new Connection(
+      id,
+      caller,
+      handshake.pid,
+      pipes ? 'handoff' : 'relay-copy',
+      () => served,
+      this.grace,
+    )
+    const transport = new SocketTransport(pipes ? pipes.input : socket, {
       maxFrameIn: h.maxFrameIn ?? DEFAULT_MAX_FRAME_IN,
       maxMessageBytes: h.maxMessageBytes ?? BROWSER_INBOUND_LIMIT,
-      initial: rest,
+      initial: pipes ? undefined : rest,
+      output: pipes?.output,
       peer,
       log: this.log,
     })
+    if (pipes) {
+      pipes.input.once('end', () => {
+        served.browserClosed = true
+      })
+      // The relay only waits now; it sends nothing more. Its connection closing means it died (the browser
+      // killed it): close the pipes, or the browser would never see EOF while this app holds the write end.
+      socket.on('data', () => {})
+      socket.once('close', () => {
+        pipes.input.destroy()
+        pipes.output.destroy()
+      })
+      socket.resume()
+    }
     // Tracing as under listen() (the trace option, or NMRPC_TRACE=1), per connection: each line names the
     // connection and its caller, so one app's interleaved connections can be told apart.
     const traced = maybeTraced(
@@ -288,7 +350,7 @@ export class AppServer {
       // A refused caller has had its answer: drop it soon (the browser sends its first calls right away).
       onRefused: () => void setTimeout(() => void conn.close('refused'), 20),
     })
-    served = { conn, session, transport, socket }
+    served = { conn, session, transport, socket, pipes, browserClosed: false }
     const max = this.o.maxConnections ?? DEFAULT_MAX_CONNECTIONS
     const refusal =
       this.refuse(caller) ??
@@ -308,12 +370,39 @@ export class AppServer {
     if (!refusal) this.o.onConnect?.(conn)
   }
 
+  /**
+   * Answers a relay that offers its pipes: opens them (handoff) or says why not (copy). Only the pid the
+   * relay claims is opened, over an endpoint only this user reaches; SECURITY.md says why that is no new
+   * capability.
+   */
+  private answerOffer(socket: Socket, handshake: RelayHandshake, rest: Buffer): HandedPipes | null {
+    const off =
+      this.o.handoff === false || process.env.NMRPC_RELAY_COPY === '1'
+        ? 'handoff is turned off'
+        : rest.length > 0
+          ? 'the relay sent bytes after its offer'
+          : undefined
+    const got = off ?? openRelayPipes(handshake.pid)
+    if (typeof got === 'string') {
+      socket.write(encodeHandshake({ t: 'relay-answer', mode: 'copy', why: got }))
+      return null
+    }
+    socket.write(encodeHandshake({ t: 'relay-answer', mode: 'handoff' }))
+    return got
+  }
+
   /** A session ended (the relay went, or we closed it): let streams stop, flush, then end the socket. */
   private async ended(s: Served, error: RpcError): Promise<void> {
     const wasLive = this.live.delete(s.conn.id)
     await withDeadline(s.session.idle(), this.grace)
     await withDeadline(s.transport.flush(), this.grace)
-    s.socket.end()
+    if (s.pipes) {
+      // Our descriptors on the browser's pipes go first, so that the relay leaving is the browser's EOF.
+      s.pipes.input.destroy()
+      s.pipes.output.destroy()
+      const code = s.browserClosed ? 0 : 1
+      s.socket.end(encodeHandshake({ t: 'relay-end', code, why: error.message }))
+    } else s.socket.end()
     setTimeout(() => s.socket.destroy(), this.grace).unref()
     if (wasLive) this.o.onDisconnect?.(s.conn, error)
   }
@@ -350,6 +439,31 @@ export class AppServer {
     if (now && now.ino === o.ino && now.dev === o.dev && now.ctimeNs === o.ctimeNs)
       unlinkSync(this.endpoint.path)
     this.owned = null
+  }
+}
+
+/**
+ * Opens the relay's stdin and stdout through /proc (new descriptors on the same pipes, non-blocking) and
+ * wraps them as libuv pipes; or says why not (not Linux, no pid, not FIFOs, a sandbox that refuses).
+ */
+function openRelayPipes(pid: number | undefined): HandedPipes | string {
+  if (process.platform !== 'linux') return `handoff needs Linux's /proc (this is ${process.platform})`
+  if (pid === undefined) return 'the relay gave no pid'
+  let rfd = -1
+  let wfd = -1
+  try {
+    rfd = openSync(`/proc/${pid}/fd/0`, constants.O_RDONLY | constants.O_NONBLOCK)
+    // O_NONBLOCK on a FIFO's write end fails (ENXIO) when nobody reads it: the browser is gone already.
+    wfd = openSync(`/proc/${pid}/fd/1`, constants.O_WRONLY | constants.O_NONBLOCK)
+    if (!fstatSync(rfd).isFIFO() || !fstatSync(wfd).isFIFO()) throw new Error('they are not FIFOs')
+  } catch (e) {
+    if (rfd >= 0) closeSync(rfd)
+    if (wfd >= 0) closeSync(wfd)
+    return `could not open /proc/${pid}/fd/0 and /proc/${pid}/fd/1: ${(e as Error).message}`
+  }
+  return {
+    input: new Socket({ fd: rfd, readable: true, writable: false }),
+    output: new Socket({ fd: wfd, readable: false, writable: true }),
   }
 }
 

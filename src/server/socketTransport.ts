@@ -13,6 +13,11 @@ export interface SocketTransportOptions {
   peer: string
   /** Called with a line for the log. */
   log: (line: string) => void
+  /**
+   * Where to write, when it is not `socket`: after a relay handoff the app reads the browser's pipe (the
+   * relay's stdin, opened through /proc) and writes the other (its stdout).
+   */
+  output?: Socket
 }
 
 /**
@@ -26,13 +31,15 @@ export class SocketTransport implements Transport {
   private closed = false
   private sink: TransportSink | null = null
   private readonly writer: FramedWriter
+  private readonly output: Socket
 
   constructor(
     private readonly socket: Socket,
     private readonly opts: SocketTransportOptions,
   ) {
     this.maxMessageBytes = opts.maxMessageBytes
-    this.writer = new FramedWriter(socket, { maxMessageBytes: opts.maxMessageBytes })
+    this.output = opts.output ?? socket
+    this.writer = new FramedWriter(this.output, { maxMessageBytes: opts.maxMessageBytes })
   }
 
   /** Bytes written but not yet taken by the relay (the browser stopped reading, or reads slowly). */
@@ -59,7 +66,12 @@ export class SocketTransport implements Transport {
     this.socket.on('error', (e: Error) =>
       this.finish(`the connection to ${this.opts.peer} failed: ${e.message}`),
     )
-    this.socket.on('drain', () => sink.drain())
+    this.output.on('drain', () => sink.drain())
+    if (this.output !== this.socket) {
+      // EPIPE: the browser stopped reading its end of the pipe (it closed the Port or died).
+      this.output.on('error', (e: Error) => this.finish(`writing to ${this.opts.peer} failed: ${e.message}`))
+      this.output.once('close', () => this.finish(`${this.opts.peer} stopped reading`))
+    }
     if (this.opts.initial && this.opts.initial.length > 0) push(this.opts.initial)
     this.socket.resume()
   }
@@ -77,7 +89,7 @@ export class SocketTransport implements Transport {
   close(): void {
     this.finish('the app closed the connection')
     // end() after what is queued, so the last replies reach the relay; the session has flushed already.
-    this.socket.end()
+    this.output.end()
   }
 
   private finish(message: string, code?: 'PROTOCOL_ERROR'): void {
