@@ -14,7 +14,7 @@ import { builtHostDefaults } from './builtHost.js'
 import { maybeTraced, sleep, withDeadline } from './hostWaits.js'
 import { type LaunchContext, parseLaunchContext } from './launchContext.js'
 import { type AnyHostMiddleware, applyHostMiddleware } from './middleware.js'
-import { type AppConnection, AppServer, type ServeOptions } from './serve.js'
+import type { AppConnection, AppServer, ServeOptions } from './serve.js'
 import { StdioTransport } from './stdioTransport.js'
 import { guardStdout } from './stdoutGuard.js'
 
@@ -210,6 +210,11 @@ export class NativeHost<Api extends object, Events extends EventMap = EventMap>
     if (this.session || this.app)
       throw new Error('this host is already serving (listen() or serve() was called); call each once')
     const o = this.options
+    // Loaded here, not at the top: app mode needs node:net and node:crypto, which a browser-started host
+    // (listen()) never uses, and loading them costs every cold start (issue 13's cold-start budget).
+    const { AppServer } = await import('./serve.js')
+    if (this.session || this.app)
+      throw new Error('this host is already serving (listen() or serve() was called); call each once')
     const app = new AppServer(
       applyHostMiddleware(this.table, this.middleware),
       { name: options.name, ...o },
