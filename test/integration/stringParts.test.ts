@@ -43,7 +43,7 @@ describe('large strings over real processes', () => {
   it('echoes a 100 MiB string (within the default limits)', async () => {
     fixture = startFixture()
     const s = 'a'.repeat(100 << 20)
-    const back = await fixture.client.call.echo(s)
+    const back = (await fixture.client.call.echo(s)) as string
     expect(back.length).toBe(s.length)
     expect(back === s).toBe(true)
   }, 300_000)

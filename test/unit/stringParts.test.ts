@@ -50,7 +50,7 @@ function receive(sent: Array<string | object>, ledger = new Ledger(Number.POSITI
     }
     if (env.t === 'str') expect(inbox.add(env).kind).toMatch(/partial|held/)
     else {
-      if (env.u) expect(placeStrings(env, inbox)).toBeUndefined()
+      if ((env as { u?: unknown }).u) expect(placeStrings(env, inbox)).toBeUndefined()
       out.push(env)
     }
   }
