@@ -34,6 +34,7 @@ describe('PROTOCOL.md is true to the code', () => {
       'hello',
       'next',
       'ok',
+      'str',
     ])
   })
 

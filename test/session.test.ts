@@ -118,7 +118,7 @@ describe('session engine', () => {
     pair.a.send(JSON.stringify({ t: 'hello', v: 7 }))
     pair.a.send(JSON.stringify({ t: 'call', id: 1, p: 'ping', a: [] }))
     await new Promise((r) => setTimeout(r, 10))
-    expect(got[0]).toEqual({ t: 'hello', v: 1, impl: 'nmrpc/test' })
+    expect(got[0]).toEqual({ t: 'hello', v: 1, impl: 'nmrpc/test', f: ['str'] })
     expect(got[1]).toMatchObject({ t: 'err', id: 1, e: { code: 'VERSION_MISMATCH' } })
   })
 

@@ -119,7 +119,7 @@ export class PortTransport implements Transport {
     if (buffered !== undefined && buffered > this.maxMessageBytes) return false
     // Bulk pieces (chunks and binary slices) go one per task, so other messages get in between.
     const kind = (message as { t?: unknown }).t
-    if (kind !== 'chunk' && kind !== 'bin') return true
+    if (kind !== 'chunk' && kind !== 'bin' && kind !== 'str') return true
     if (!this.#drainScheduled) {
       this.#drainScheduled = true
       nextTask(() => {

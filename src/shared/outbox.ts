@@ -1,6 +1,7 @@
 import { encodeBase64 } from './base64.js'
 import { CHUNK_OVERHEAD, cutPieces, jsonSizeBound } from './chunker.js'
 import type { Envelope } from './protocol.js'
+import { takeStrings } from './stringParts.js'
 import type { Transport } from './transport.js'
 
 /**
@@ -32,6 +33,11 @@ export class Outbox {
   private batch: Array<string | object> = []
   private batchBytes = 2
   private flushQueued = false
+  /**
+   * The peer's hello listed feature `str`: an envelope over the limit sends its large strings first as
+   * `str` pieces (stringified once, parsed once at the other end) instead of chunking its whole text.
+   */
+  stringParts = false
   private readonly flushTask = () => {
     this.flushQueued = false
     this.flush()
@@ -58,6 +64,21 @@ export class Outbox {
     if (this.closed) return undefined
     const t = this.transport
     const limit = t.maxMessageBytes
+    // The bound counts 6 bytes per string unit, so it is cheap and only ever over-estimates: a walk
+    // that stops at the limit. Only an envelope that may not fit looks for large strings.
+    const bound = this.stringParts || t.kind !== 'text' ? jsonSizeBound(env, limit) : 0
+    if (this.stringParts && bound > limit) {
+      const split = takeStrings(env, Math.max(1024, Math.floor(limit / 8)))
+      if (split) {
+        this.flush() // what was sent before goes before the pieces
+        const refs = split.strings.map(
+          (x) => [++this.chunkSeq, ...x.path] as [number, ...Array<string | number>],
+        )
+        ;(split.head as { u?: unknown }).u = refs
+        const e = env as { id?: number; s?: number }
+        return this.enqueueBulk(this.splitMessages(env.t, e.id, e.s, split, refs), key)
+      }
+    }
     if (t.kind === 'text') {
       const text = JSON.stringify(env)
       // UTF-8 is at most 3 bytes per UTF-16 unit, so short texts need no exact count.
@@ -71,7 +92,7 @@ export class Outbox {
       this.enqueue(text, size)
       return undefined
     }
-    let size = jsonSizeBound(env, limit)
+    let size = bound
     if (size > limit) {
       const text = JSON.stringify(env)
       if (text.length > limit) return this.chunk(env, text, key)
@@ -175,6 +196,74 @@ export class Outbox {
         yield obj
       }
       current = next
+    }
+  }
+
+  /** The `str` pieces of each string taken out of an envelope, then the envelope (chunked if still too large). */
+  private *splitMessages(
+    of: string,
+    id: number | undefined,
+    s: number | undefined,
+    split: { head: Envelope; strings: Array<{ text: string }> },
+    refs: Array<[number, ...Array<string | number>]>,
+  ): Generator<string | object> {
+    for (let i = 0; i < refs.length; i++)
+      yield* this.strMessages(refs[i]![0], of, id, s, split.strings[i]!.text)
+    const head = split.head
+    const limit = this.transport.maxMessageBytes
+    if (this.transport.kind !== 'text' && jsonSizeBound(head, limit) <= limit) {
+      yield head
+      return
+    }
+    const text = JSON.stringify(head)
+    if (text.length <= limit && this.byteLength(text) <= limit)
+      yield this.transport.kind === 'text' ? text : head
+    else yield* this.chunkMessages(++this.chunkSeq, of, id, s, text)
+  }
+
+  /**
+   * The `str` pieces of `text`. A text transport gets each piece quoted once by `JSON.stringify` (the
+   * measurement is the text sent). An object transport stringifies what it is given, so measuring would
+   * stringify twice: its pieces are cut at a length that fits even if every unit took 6 bytes (`\u00XX`).
+   */
+  private *strMessages(
+    k: number,
+    of: string,
+    id: number | undefined,
+    s: number | undefined,
+    text: string,
+  ): Generator<string | object> {
+    const limit = this.transport.maxMessageBytes
+    if (this.transport.kind === 'text') {
+      let head = `{"t":"str","k":${k},"of":"${of}"`
+      if (id !== undefined) head += `,"id":${id}`
+      if (s !== undefined) head += `,"s":${s}`
+      const pieces = cutPieces(text, limit, this.byteLength)
+      let current = pieces.next()
+      while (!current.done) {
+        const next = pieces.next()
+        yield `${head},"d":${current.value.quoted}${next.done ? ',"end":1}' : '}'}`
+        current = next
+      }
+      return
+    }
+    const step = Math.max(2, Math.floor((limit - CHUNK_OVERHEAD - 2) / 6))
+    for (let at = 0; at < text.length; ) {
+      let end = Math.min(text.length, at + step)
+      // Never cut between the halves of a surrogate pair: each piece stays well-formed UTF-16.
+      const c = text.charCodeAt(end - 1)
+      if (end < text.length && c >= 0xd800 && c <= 0xdbff) end--
+      const obj: { t: 'str'; k: number; of: string; id?: number; s?: number; d: string; end?: 1 } = {
+        t: 'str',
+        k,
+        of,
+        d: text.slice(at, end),
+      }
+      if (id !== undefined) obj.id = id
+      if (s !== undefined) obj.s = s
+      if (end >= text.length) obj.end = 1
+      at = end
+      yield obj
     }
   }
 

@@ -20,7 +20,21 @@ export interface HelloEnvelope {
   v: number
   /** Implementation and version of the sender, for diagnostics, e.g. `"nmrpc/0.1.0"`. */
   impl?: string
+  /**
+   * Optional features the sender can receive, e.g. `["str"]` (string parts). A peer uses a feature only
+   * after the other end's hello listed it, so an older peer is never sent what it cannot read.
+   */
+  f?: string[]
 }
+
+/** The optional features this end can receive (see {@link HelloEnvelope.f}). */
+export const FEATURES: readonly string[] = ['str']
+
+/**
+ * Where the string parts of an envelope go: `[k, ...path]` puts the string of `str` pieces `k` at `path`
+ * (object keys and array indexes from the envelope's root, starting at its payload key), which holds `0`.
+ */
+export type StringRefs = Array<[number, ...Array<string | number>]>
 
 /** Calls the method at dotted path `p` with the argument list `a`. */
 export interface CallEnvelope {
@@ -35,6 +49,8 @@ export interface CallEnvelope {
   w?: number
   /** Byte sizes of the binary parts taken out of `a`; their bytes follow as `bin` envelopes. */
   b?: number[]
+  /** String parts taken out of `a`, which came before as `str` pieces. */
+  u?: StringRefs
 }
 
 /** A unary call's value. */
@@ -45,6 +61,8 @@ export interface OkEnvelope {
   x?: unknown
   /** Byte sizes of the binary parts taken out of `r`; their bytes follow as `bin` envelopes. */
   b?: number[]
+  /** String parts taken out of `r`, which came before as `str` pieces. */
+  u?: StringRefs
 }
 
 /** The error a call (or, with `s`, an argument stream) ended with. */
@@ -64,6 +82,8 @@ export interface NextEnvelope {
   x?: unknown
   /** Byte sizes of the binary parts taken out of `r`; their bytes follow as `bin` envelopes. */
   b?: number[]
+  /** String parts taken out of `r`, which came before as `str` pieces. */
+  u?: StringRefs
 }
 
 /** A stream finished normally. */
@@ -99,6 +119,8 @@ export interface EventEnvelope {
   name: string
   d?: unknown
   x?: unknown
+  /** String parts taken out of `d`, which came before as `str` pieces. */
+  u?: StringRefs
 }
 
 /**
@@ -132,7 +154,23 @@ export interface BinEnvelope {
   end?: 1
 }
 
+/**
+ * One piece of a string taken out of an envelope (feature `str`): `d` is a slice of the string. Pieces of
+ * one string share `k` and arrive in order; the one with `end: 1` completes it. The envelope that refers
+ * to it (in its `u`) comes after. `of`, `id` and `s` name that envelope, as for `chunk`.
+ */
+export interface StrEnvelope {
+  t: 'str'
+  k: number
+  of?: string
+  id?: CallId
+  s?: number
+  d: string
+  end?: 1
+}
+
 export type Envelope =
+  | StrEnvelope
   | BinEnvelope
   | HelloEnvelope
   | CallEnvelope
@@ -177,6 +215,16 @@ const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isI
 const isBlobSizes = (v: unknown): boolean =>
   Array.isArray(v) && v.length > 0 && v.length <= 64 && v.every((n) => Number.isSafeInteger(n) && n >= 0)
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
+const isStep = (v: unknown): boolean =>
+  (typeof v === 'string' && v.length <= 1024) || (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0)
+/** `u`: 1 to 16 references `[k, ...path]`, each path 1 to 64 steps. */
+const isStringRefs = (v: unknown): boolean =>
+  Array.isArray(v) &&
+  v.length > 0 &&
+  v.length <= 16 &&
+  v.every(
+    (r) => Array.isArray(r) && r.length >= 2 && r.length <= 65 && isId(r[0]) && r.slice(1).every(isStep),
+  )
 
 function describe(v: unknown): string {
   if (v === undefined) return 'undefined'
@@ -224,6 +272,12 @@ export function parseEnvelope(value: unknown): Envelope {
       if (typeof env.v !== 'number')
         fail(`"hello" needs a numeric protocol version "v", got ${describe(env.v)}`, env)
       optional(env, 'impl', (v) => typeof v === 'string', 'a string')
+      optional(
+        env,
+        'f',
+        (v) => Array.isArray(v) && v.length <= 32 && v.every((x) => typeof x === 'string' && x.length <= 32),
+        'a list of feature names',
+      )
       return env as unknown as HelloEnvelope
     case 'call':
       if (!isId(env.id)) fail(`"call" needs an integer id >= 0, got ${describe(env.id)}`, env)
@@ -238,10 +292,12 @@ export function parseEnvelope(value: unknown): Envelope {
       )
       optional(env, 'w', isCount, 'a positive integer')
       optional(env, 'b', isBlobSizes, 'a list of 1 to 64 byte sizes')
+      optional(env, 'u', isStringRefs, 'a list of 1 to 16 string part references [k, ...path]')
       return env as unknown as CallEnvelope
     case 'ok':
       if (!isId(env.id)) fail(`"ok" needs an integer id >= 0, got ${describe(env.id)}`, env)
       optional(env, 'b', isBlobSizes, 'a list of 1 to 64 byte sizes')
+      optional(env, 'u', isStringRefs, 'a list of 1 to 16 string part references [k, ...path]')
       return env as unknown as OkEnvelope
     case 'err':
       if (!isId(env.id)) fail(`"err" needs an integer id >= 0, got ${describe(env.id)}`, env)
@@ -255,7 +311,10 @@ export function parseEnvelope(value: unknown): Envelope {
     case 'end':
       if (!isId(env.id)) fail(`"${env.t}" needs an integer id >= 0, got ${describe(env.id)}`, env)
       optional(env, 's', isIndex, 'an argument index')
-      if (env.t === 'next') optional(env, 'b', isBlobSizes, 'a list of 1 to 64 byte sizes')
+      if (env.t === 'next') {
+        optional(env, 'b', isBlobSizes, 'a list of 1 to 64 byte sizes')
+        optional(env, 'u', isStringRefs, 'a list of 1 to 16 string part references [k, ...path]')
+      }
       return env as unknown as NextEnvelope | EndEnvelope
     case 'bin':
       if (env.of !== 'call' && env.of !== 'ok' && env.of !== 'next')
@@ -281,19 +340,21 @@ export function parseEnvelope(value: unknown): Envelope {
     case 'event':
       if (typeof env.name !== 'string' || env.name.length === 0 || env.name.length > 256)
         fail(`"event" needs a name of 1 to 256 characters, got ${describe(env.name)}`, env)
+      optional(env, 'u', isStringRefs, 'a list of 1 to 16 string part references [k, ...path]')
       return env as unknown as EventEnvelope
     case 'chunk':
-      if (!isId(env.k)) fail(`"chunk" needs an integer key "k" >= 0, got ${describe(env.k)}`, env)
+    case 'str':
+      if (!isId(env.k)) fail(`"${env.t}" needs an integer key "k" >= 0, got ${describe(env.k)}`, env)
       optional(env, 'of', (v) => typeof v === 'string' && v.length <= 16, 'an envelope kind')
       optional(env, 'id', isId, 'an integer id >= 0')
       optional(env, 's', isIndex, 'an argument index')
-      if (typeof env.d !== 'string') fail(`"chunk" needs a string "d", got ${describe(env.d)}`, env)
+      if (typeof env.d !== 'string') fail(`"${env.t}" needs a string "d", got ${describe(env.d)}`, env)
       optional(env, 'end', (v) => v === 1, 'the number 1')
-      return env as unknown as ChunkEnvelope
+      return env as unknown as ChunkEnvelope | StrEnvelope
     default:
       fail(
         `unknown envelope kind ${describe(env.t)}; this end speaks protocol ${PROTOCOL_VERSION} ` +
-          '(hello, call, ok, err, next, end, credit, cancel, event, chunk, bin)',
+          '(hello, call, ok, err, next, end, credit, cancel, event, chunk, bin, str)',
         env,
       )
   }

@@ -1,6 +1,6 @@
 import { Ledger } from './ledger.js'
 import { MAX_OPEN_MESSAGES, MAX_REFUSED_CHUNK_KEYS, OPEN_MESSAGE_COST, PIECE_COST } from './limits.js'
-import type { ChunkEnvelope } from './protocol.js'
+import type { ChunkEnvelope, StrEnvelope } from './protocol.js'
 
 interface Partial {
   parts: string[]
@@ -42,6 +42,8 @@ export class Reassembler {
     private readonly maxBytes: number,
     private readonly ledger: Ledger = new Ledger(Number.POSITIVE_INFINITY),
     private readonly maxOpen = MAX_OPEN_MESSAGES,
+    /** Messages held elsewhere that count as open too (finished string parts waiting for their envelope). */
+    private readonly heldOpen: () => number = () => 0,
   ) {}
 
   /** Units of text held in partial messages. */
@@ -54,7 +56,7 @@ export class Reassembler {
     return this.#partial.size
   }
 
-  add(c: ChunkEnvelope): ReassemblyResult {
+  add(c: ChunkEnvelope | StrEnvelope): ReassemblyResult {
     if (this.#refused.has(c.k)) {
       if (c.end === 1) this.#refused.delete(c.k)
       return { kind: 'ignored' }
@@ -65,7 +67,8 @@ export class Reassembler {
         // A one-piece message is complete at once and never held.
         return { kind: 'complete', text: c.d }
       }
-      if (this.#partial.size >= this.maxOpen) return this.#refuse(c, undefined, 'open', c.d.length)
+      if (this.#partial.size + this.heldOpen() >= this.maxOpen)
+        return this.#refuse(c, undefined, 'open', c.d.length)
       if (!this.ledger.charge('partial', OPEN_MESSAGE_COST)) return this.#refuse(c, undefined, 'budget', 0)
       p = { parts: [], size: 0, charged: OPEN_MESSAGE_COST, owner: chunkOwner(c) }
       this.#partial.set(c.k, p)
@@ -106,7 +109,7 @@ export class Reassembler {
   }
 
   #refuse(
-    c: ChunkEnvelope,
+    c: ChunkEnvelope | StrEnvelope,
     p: Partial | undefined,
     why: 'size' | 'budget' | 'open',
     size: number,

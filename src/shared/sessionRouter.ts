@@ -23,6 +23,7 @@ import {
   type CallEnvelope,
   type ChunkEnvelope,
   type Envelope,
+  FEATURES,
   type HelloEnvelope,
   type NextEnvelope,
   type OkEnvelope,
@@ -30,9 +31,10 @@ import {
   ProtocolViolation,
   parseEnvelope,
 } from './protocol.js'
-import { Reassembler } from './reassembler.js'
+import { Reassembler, type ReassemblyResult } from './reassembler.js'
 import { RemoteCall } from './remoteCall.js'
 import type { StreamQueue } from './streamQueue.js'
+import { placeStrings, StringInbox } from './stringParts.js'
 import type { CloseInfo, Transport, TransportSink } from './transport.js'
 import { asStreamArg, cannotSendArguments, deeperThan, isAsyncIterable, isThenable } from './values.js'
 
@@ -106,6 +108,7 @@ export class SessionRouter implements TransportSink {
   /** @internal */ readonly ledger: Ledger
   /** @internal */ readonly outbox: Outbox
   /** @internal */ readonly reassembler: Reassembler
+  /** @internal */ readonly strings: StringInbox
   /** @internal */ readonly blobInbox: BlobInbox
   /** Binary parts of envelopes that announced them, once they have all arrived. */
   readonly #blobParts = new WeakMap<Envelope, Uint8Array[]>()
@@ -128,6 +131,7 @@ export class SessionRouter implements TransportSink {
     this.ledger = new Ledger(o.maxHeldBytes ?? DEFAULT_MAX_HELD_BYTES)
     this.outbox = new Outbox(transport, o.byteLength, () => this.#watchOutput())
     this.reassembler = new Reassembler(o.maxReassembledBytes, this.ledger)
+    this.strings = new StringInbox(o.maxReassembledBytes, this.ledger)
     this.blobInbox = new BlobInbox(o.maxReassembledBytes, this.ledger)
     this.#incoming = o.incoming?.(this)
   }
@@ -135,7 +139,8 @@ export class SessionRouter implements TransportSink {
   /** Starts receiving; a client also says hello. */
   start(): void {
     this.transport.start(this)
-    if (this.o.role === 'client') this.outbox.send({ t: 'hello', v: PROTOCOL_VERSION, impl: this.o.impl })
+    if (this.o.role === 'client')
+      this.outbox.send({ t: 'hello', v: PROTOCOL_VERSION, impl: this.o.impl, f: [...FEATURES] })
   }
 
   get isClosed(): boolean {
@@ -147,7 +152,8 @@ export class SessionRouter implements TransportSink {
     return {
       pending: this.#out.size,
       incoming: this.#incoming?.size ?? 0,
-      reassemblyBytes: this.reassembler.pendingBytes + this.blobInbox.pendingBytes,
+      reassemblyBytes:
+        this.reassembler.pendingBytes + this.strings.pendingBytes + this.blobInbox.pendingBytes,
     }
   }
 
@@ -271,6 +277,7 @@ export class SessionRouter implements TransportSink {
       for (const of of ['ok', 'next', 'err']) {
         this.blobInbox.drop(blobKey(of, id, undefined))
         this.reassembler.dropOwner(blobKey(of, id, undefined))
+        this.strings.dropOwner(blobKey(of, id, undefined))
       }
     },
     cancel: (oc: OutgoingCall, why: string) => {
@@ -317,6 +324,15 @@ export class SessionRouter implements TransportSink {
       return
     }
     if (this.#refusedCaller && this.#screen(env)) return
+    // String parts go back in before anything else looks at the envelope (a refused call is not placed:
+    // its strings were never stored, and it is refused anyway).
+    if ((env as { u?: unknown }).u !== undefined && !this.#refusedCaller) {
+      const problem = placeStrings(env, this.strings)
+      if (problem !== undefined) {
+        this.#violation(new ProtocolViolation(problem, (env as { id?: number }).id), env)
+        return
+      }
+    }
     if ((env.t === 'call' || env.t === 'ok' || env.t === 'next') && env.b && !this.#blobParts.has(env)) {
       this.#awaitBlobs(env, env.b)
       return
@@ -418,6 +434,12 @@ export class SessionRouter implements TransportSink {
       case 'chunk':
         this.#handleChunk(env)
         return
+      case 'str': {
+        this.#pieceFor(env.of, env.id, env.s)
+        const r = this.strings.add(env)
+        if (r.kind === 'refused') this.#refusedPiece(env, r, this.strings.open)
+        return
+      }
       case 'bin':
         this.#handleBin(env)
         return
@@ -477,7 +499,9 @@ export class SessionRouter implements TransportSink {
 
   #handleHello(env: HelloEnvelope): void {
     this.remoteHello = env
-    if (this.o.role === 'host') this.outbox.send({ t: 'hello', v: PROTOCOL_VERSION, impl: this.o.impl })
+    this.outbox.stringParts = env.f?.includes('str') === true
+    if (this.o.role === 'host')
+      this.outbox.send({ t: 'hello', v: PROTOCOL_VERSION, impl: this.o.impl, f: [...FEATURES] })
     if (env.v !== PROTOCOL_VERSION) {
       const [mine, theirs] = this.o.role === 'host' ? ['host', 'extension'] : ['extension', 'host']
       const error = new RpcError(
@@ -589,7 +613,15 @@ export class SessionRouter implements TransportSink {
       this.#receive(inner)
       return
     }
-    if (r.kind !== 'refused') return
+    if (r.kind === 'refused') this.#refusedPiece(env, r, this.reassembler.open)
+  }
+
+  /** A `chunk` or `str` piece was refused: fails the call it belongs to, or (budget) closes the session. */
+  #refusedPiece(
+    env: { of?: string; id?: number; s?: number },
+    r: Extract<ReassemblyResult, { kind: 'refused' }>,
+    open: number,
+  ): void {
     let code = 'LIMIT_EXCEEDED'
     let message: string
     if (r.why === 'size') {
@@ -599,7 +631,7 @@ export class SessionRouter implements TransportSink {
         `${formatBytes(this.o.maxReassembledBytes)} (maxReassembledBytes); send less per call (stream it), or raise the limit`
     } else if (r.why === 'open')
       message =
-        `${this.o.peer} has ${this.reassembler.open} chunked messages partly sent at once, the most this end ` +
+        `${this.o.peer} has ${open} chunked messages or string parts partly sent at once, the most this end ` +
         'keeps open; send large messages one after another'
     else message = `a chunked message from ${this.o.peer} does not fit: ${this.overBudget()}`
     if (env.id === undefined) {
@@ -662,6 +694,7 @@ export class SessionRouter implements TransportSink {
   #cancelIn(id: number, why: string | undefined): void {
     this.blobInbox.drop(blobKey('call', id, undefined))
     this.reassembler.dropOwner(blobKey('call', id, undefined))
+    this.strings.dropOwner(blobKey('call', id, undefined))
     this.outbox.cancel(blobKey('ok', id, undefined))
     this.outbox.cancel(blobKey('next', id, undefined))
     this.#incoming?.cancel(id, why)
@@ -748,6 +781,7 @@ export class SessionRouter implements TransportSink {
     this.#refusing = { reason, code }
     this.#refusedCaller = true
     this.reassembler.clear()
+    this.strings.clear()
     this.blobInbox.clear()
   }
 
@@ -765,6 +799,7 @@ export class SessionRouter implements TransportSink {
     this.#readers.clear()
     this.#incoming?.stopAll(error)
     this.reassembler.clear()
+    this.strings.clear()
     this.blobInbox.clear()
     this.ledger.clear()
     this.outbox.close()

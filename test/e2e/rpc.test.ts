@@ -125,7 +125,7 @@ describeEachBrowser('nmrpc through %s', (name) => {
     expect(await waitForEvent(events, `count finally ${tag}`, 10_000)).toContain(`count finally ${tag}`)
   })
 
-  it('returns a 10 MiB result, which has to be chunked under the 1 MiB browser limit', async () => {
+  it('returns a 10 MiB result, which has to travel as str parts under the 1 MiB browser limit', async () => {
     const bytes = 10 * 1024 * 1024
     expect(await session.browser.run('rpcBig', hostName, bytes)).toEqual({
       length: bytes,

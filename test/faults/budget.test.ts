@@ -73,6 +73,24 @@ describe('the host holds at most its budget for a hostile extension', () => {
     printRss('after 296 open partial messages', await rss(host))
   })
 
+  it('a flood of string parts (partial or finished, never claimed) past the open cap fails each call LIMIT_EXCEEDED; all is freed', async () => {
+    host = await start({})
+    const ids = Array.from({ length: MAX_OPEN_MESSAGES + 40 }, newId)
+    // Half are finished parts whose call envelope never comes: held, charged and counted as open too.
+    for (const [k, id] of ids.entries())
+      host.send({ t: 'str', k: k + 1, of: 'call', id, d: '', ...(k % 2 === 0 ? { end: 1 } : {}) })
+    const refused = await host.reply(
+      (e) => e.id === ids.at(-1) && e.t === 'err',
+      'the refusal of the last open string part',
+    )
+    expect(refused.e).toMatchObject({ code: 'LIMIT_EXCEEDED' })
+    const during = await held(host)
+    expect(during.partial).toBeGreaterThan(0)
+    for (const id of ids) host.send({ t: 'cancel', id, why: 'test' })
+    expect((await held(host)).partial).toBe(0)
+    printRss('after 296 open string parts', await rss(host))
+  })
+
   it('partial pieces past the budget fail their call with LIMIT_EXCEEDED and free what they held', async () => {
     host = await start({ NMRPC_MAX_HELD: String(8 * MiB) })
     const id = newId()
@@ -174,6 +192,8 @@ describe('the client: deadlines, states and budgets against a hostile host', () 
   type Stall = {
     stallBin(): Promise<unknown>
     stallChunk(): Promise<unknown>
+    stallStr(): Promise<unknown>
+    stallAfterStr(): Promise<unknown>
     okAfterNext(): AsyncIterable<number>
     creditUnary(s: AsyncIterable<number>): Promise<unknown>
     flood(): AsyncIterable<string>
@@ -194,6 +214,15 @@ describe('the client: deadlines, states and budgets against a hostile host', () 
       message: expect.stringMatching(/started to arrive/),
     })
     await expect(client.call.stallChunk()).rejects.toMatchObject({
+      code: 'TIMEOUT',
+      message: expect.stringMatching(/started to arrive/),
+    })
+    // String parts re-arm the same timer: a part cut off, or a whole part whose envelope never comes.
+    await expect(client.call.stallStr()).rejects.toMatchObject({
+      code: 'TIMEOUT',
+      message: expect.stringMatching(/started to arrive/),
+    })
+    await expect(client.call.stallAfterStr()).rejects.toMatchObject({
       code: 'TIMEOUT',
       message: expect.stringMatching(/started to arrive/),
     })

@@ -1,0 +1,139 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { Ledger } from '../../src/shared/ledger.js'
+import { OPEN_MESSAGE_COST } from '../../src/shared/limits.js'
+import { Outbox } from '../../src/shared/outbox.js'
+import { type Envelope, parseEnvelope } from '../../src/shared/protocol.js'
+import { Reassembler } from '../../src/shared/reassembler.js'
+import { placeStrings, StringInbox, takeStrings } from '../../src/shared/stringParts.js'
+import type { Transport } from '../../src/shared/transport.js'
+import { utf8Length } from '../../src/shared/utf8.js'
+import { runs } from './runs.js'
+
+const LIMIT = 4096
+
+/** A transport that records what the Outbox gives it: the Outbox and the StringInbox are under test. */
+function recorder(kind: 'text' | 'object') {
+  const sent: Array<string | object> = []
+  const transport: Transport = {
+    kind,
+    maxMessageBytes: LIMIT,
+    start() {},
+    send(m) {
+      sent.push(m)
+      return true
+    },
+    close() {},
+  }
+  const outbox = new Outbox(transport, utf8Length)
+  outbox.stringParts = true
+  return { sent, outbox }
+}
+
+/**
+ * Receives what was sent as the peer would: each message as its JSON text (checked against the limit),
+ * parsed once; `str` pieces into a StringInbox, the envelope through placeStrings.
+ */
+function receive(sent: Array<string | object>, ledger = new Ledger(Number.POSITIVE_INFINITY)) {
+  const inbox = new StringInbox(1 << 30, ledger)
+  const chunks = new Reassembler(1 << 30, ledger)
+  const out: Envelope[] = []
+  for (const m of sent) {
+    const text = typeof m === 'string' ? m : JSON.stringify(m)
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(LIMIT)
+    let env = parseEnvelope(JSON.parse(text))
+    if (env.t === 'chunk') {
+      // The envelope itself may still be over the limit (small strings left in it): chunked after its parts.
+      const r = chunks.add(env)
+      if (r.kind !== 'complete') continue
+      env = parseEnvelope(JSON.parse(r.text))
+    }
+    if (env.t === 'str') expect(inbox.add(env).kind).toMatch(/partial|held/)
+    else {
+      if ((env as { u?: unknown }).u) expect(placeStrings(env, inbox)).toBeUndefined()
+      out.push(env)
+    }
+  }
+  return { out, inbox }
+}
+
+/** Every escape class JSON has, lone surrogates of both halves, pairs, and plain and multi-byte text. */
+const unit = fc.constantFrom(
+  'a',
+  'z',
+  '"',
+  '\\',
+  '\n',
+  '\u0000',
+  '\u001f',
+  '\u007f',
+  'é',
+  '€',
+  '\u2028',
+  '\ud83d\ude00',
+  '\ud800',
+  '\udfff',
+  '/',
+)
+/** Sizes around each boundary: the threshold (LIMIT / 8), one piece, a few pieces. */
+const size = fc.constantFrom(511, 512, 513, 680, 681, 682, 4000, 4096, 4097, 12000)
+const bigString = fc.tuple(fc.array(unit, { minLength: 1, maxLength: 40 }), size).map(([units, n]) => {
+  let s = ''
+  for (let i = 0; s.length < n; i++) s += units[i % units.length]
+  return s
+})
+
+describe('string parts', () => {
+  for (const kind of ['text', 'object'] as const)
+    it(`round-trips large strings nested in a payload over a ${kind} transport, each message within the limit`, () => {
+      fc.assert(
+        fc.property(fc.array(bigString, { minLength: 1, maxLength: 4 }), fc.string(), (strings, small) => {
+          const value = { list: strings, nested: { small, first: strings[0], n: 1 }, __proto__: strings[0] }
+          const env = JSON.parse(JSON.stringify({ t: 'ok', id: 7, r: value })) as Envelope
+          const before = JSON.stringify(env)
+          const { sent, outbox } = recorder(kind)
+          outbox.send(env)
+          outbox.flush()
+          const { out, inbox } = receive(sent)
+          expect(out).toHaveLength(1)
+          expect(out[0]).toEqual(JSON.parse(before))
+          // The sender's envelope is left as it was, and nothing stays held at the receiver.
+          expect(JSON.stringify(env)).toBe(before)
+          expect(inbox.open).toBe(0)
+          expect(inbox.pendingBytes).toBe(0)
+        }),
+        { numRuns: runs(60) },
+      )
+    })
+
+  it('takes no string from an envelope without one at the threshold, and at most 16 from one', () => {
+    expect(takeStrings({ t: 'ok', id: 1, r: ['x'.repeat(99)] }, 100)).toBeUndefined()
+    const many = takeStrings({ t: 'ok', id: 1, r: Array.from({ length: 20 }, () => 'y'.repeat(100)) }, 100)
+    expect(many?.strings).toHaveLength(16)
+    expect(((many?.head as { r?: unknown[] } | undefined)?.r ?? []).filter((v) => v === 0)).toHaveLength(16)
+  })
+
+  it('refuses an envelope whose references lead nowhere, and frees what it referred to', () => {
+    const inbox = new StringInbox(1 << 20)
+    expect(inbox.add({ t: 'str', k: 1, of: 'ok', id: 3, d: 'hello', end: 1 }).kind).toBe('held')
+    const env = { t: 'ok', id: 3, r: { a: 1 }, u: [[1, 'r', 'a']] } as Envelope
+    expect(placeStrings(env, inbox)).toMatch(/does not lead to a placeholder 0/)
+    expect(inbox.open).toBe(0)
+    const missing = { t: 'ok', id: 3, r: 0, u: [[9, 'r']] } as Envelope
+    expect(placeStrings(missing, inbox)).toMatch(/string part 9, which did not arrive/)
+    const outside = { t: 'ok', id: 3, r: 0, id2: 0, u: [[1, 'id2']] } as unknown as Envelope
+    inbox.add({ t: 'str', k: 1, d: 'x', end: 1 })
+    expect(placeStrings(outside, inbox)).toMatch(/does not start at its payload "r"/)
+  })
+
+  it('charges held strings to the ledger and counts them as open, so a flood of finished parts is capped', () => {
+    const ledger = new Ledger(1 << 20)
+    const inbox = new StringInbox(1 << 20, ledger, 4)
+    for (let k = 0; k < 4; k++) expect(inbox.add({ t: 'str', k, d: 'abc', end: 1 }).kind).toBe('held')
+    expect(ledger.snapshot().partial).toBe(4 * (3 + OPEN_MESSAGE_COST))
+    expect(inbox.add({ t: 'str', k: 9, d: 'abc' })).toMatchObject({ kind: 'refused', why: 'open' })
+    inbox.dropOwner('ok:1:')
+    inbox.clear()
+    expect(ledger.snapshot().partial).toBe(0)
+  })
+})
