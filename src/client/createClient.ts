@@ -1,5 +1,5 @@
 import { type Codec, superjsonCodec } from '../shared/codec.js'
-import { RpcError } from '../shared/errors.js'
+import { callFailed, RpcError } from '../shared/errors.js'
 import { flattenHandlers } from '../shared/handlers.js'
 import { type IncomingFactory, incomingCalls } from '../shared/incomingCalls.js'
 import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_TIMEOUT } from '../shared/limits.js'
@@ -218,7 +218,7 @@ export class NativeClient implements Client<unknown> {
 
   #failed(path: string, error: RpcError): RemoteCall {
     const call = new RemoteCall(path, 1, { grant() {}, cancel() {} })
-    call.settleError(new RpcError(error.code, `Call to "${path}" failed: ${error.message}`, { cause: error }))
+    call.settleError(callFailed(path, error))
     return call
   }
 

@@ -98,6 +98,21 @@ export class RpcError<Data = unknown> extends Error {
  */
 export const isRpcError = (value: unknown): value is RpcError => RpcError.is(value)
 
+/**
+ * The error of a call that could not be made or finish because its session failed or closed: the session's
+ * code and name, with a message that names the call first (`Call to "x" failed: ...`). One helper, so every
+ * such message reads the same.
+ *
+ * @example
+ * call.settleError(callFailed('files.read', new RpcError('CLOSED', 'the client was closed')))
+ */
+export function callFailed(path: string, error: RpcError): RpcError {
+  return new RpcError(error.code, `Call to "${path}" failed: ${error.message}`, {
+    cause: error,
+    name: error.name,
+  })
+}
+
 const NAME = /^[A-Za-z_$][\w$]{0,63}$/
 
 /** Keeps remote error names to identifiers, so a hostile peer cannot put markup or log lines there. */

@@ -13,7 +13,7 @@ import {
   ENVELOPE_COST,
 } from './limits.js'
 import type { Outbox } from './outbox.js'
-import { Producer } from './producer.js'
+import { Producer, type ProducerSink } from './producer.js'
 import type { CallEnvelope, CreditEnvelope, Envelope, OkEnvelope } from './protocol.js'
 import type { Reassembler } from './reassembler.js'
 import { type Decoded, notFound, type SessionOptions } from './sessionRouter.js'
@@ -21,7 +21,7 @@ import { StreamQueue } from './streamQueue.js'
 import { deeperThan, isAsyncIterable, isThenable } from './values.js'
 
 /** What the incoming side uses of the session that routes envelopes to it. */
-export interface CallRouter {
+export interface CallRouter extends ProducerSink {
   readonly o: SessionOptions
   readonly outbox: Outbox
   readonly ledger: Ledger
@@ -34,14 +34,6 @@ export interface CallRouter {
   overBudget(): string
   heldSize(env: Envelope & { r?: unknown; x?: unknown }): number
   fromWire(e: Parameters<typeof import('./errors.js').fromWireError>[0]): RpcError
-  /** Sends `source` as stream (`id`, `s`) under the credit of `p`; tracked until it stops. */
-  produce(
-    source: AsyncIterable<unknown>,
-    p: Producer,
-    id: number,
-    s: number | undefined,
-    label: string,
-  ): Promise<void>
   track(p: Promise<void>): void
 }
 
@@ -312,12 +304,12 @@ export class IncomingCalls {
         )
         return
       }
-      const p = new Producer(window ?? DEFAULT_STREAM_WINDOW)
+      const p = new Producer(window ?? DEFAULT_STREAM_WINDOW, id, undefined, `stream "${path}"`)
       ic.producer = p
       ic.state = 'streaming'
       this.#producing++
       r.track(
-        r.produce(value, p, id, undefined, `stream "${path}"`).finally(() => {
+        p.run(value, r).finally(() => {
           this.#producing--
           this.#finish(ic)
         }),

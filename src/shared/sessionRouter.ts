@@ -1,23 +1,12 @@
 import { BlobInbox, type BlobOwner, blobKey } from './blobs.js'
 import type { Codec } from './codec.js'
-import { fromWireError, RpcError, toWireError } from './errors.js'
+import { callFailed, fromWireError, RpcError, toWireError } from './errors.js'
 import type { HandlerEntry } from './handlers.js'
 import type { IncomingCalls, IncomingFactory } from './incomingCalls.js'
 import { formatBytes, type HeldBytes, jsonHeldSize, Ledger } from './ledger.js'
-import {
-  DEFAULT_MAX_CONCURRENT_CALLS,
-  DEFAULT_MAX_DEPTH,
-  DEFAULT_MAX_HELD_BYTES,
-  DEFAULT_MAX_QUEUED_CALLS,
-  DEFAULT_MAX_STREAMS,
-  DEFAULT_STREAM_WINDOW,
-  ENVELOPE_COST,
-  MAX_BATCH,
-  MAX_STREAM_ARGS,
-} from './limits.js'
+import { DEFAULT_MAX_HELD_BYTES, MAX_BATCH } from './limits.js'
 import { Outbox } from './outbox.js'
-import { abortError, OutgoingCall } from './outgoingCall.js'
-import { Producer } from './producer.js'
+import { OutgoingCalls } from './outgoingCalls.js'
 import {
   type BinEnvelope,
   type CallEnvelope,
@@ -26,17 +15,14 @@ import {
   FEATURES,
   type HelloEnvelope,
   type NextEnvelope,
-  type OkEnvelope,
   PROTOCOL_VERSION,
   ProtocolViolation,
   parseEnvelope,
 } from './protocol.js'
 import { Reassembler, type ReassemblyResult } from './reassembler.js'
-import { RemoteCall } from './remoteCall.js'
-import type { StreamQueue } from './streamQueue.js'
+import type { RemoteCall } from './remoteCall.js'
 import { placeStrings, StringInbox } from './stringParts.js'
 import type { CloseInfo, Transport, TransportSink } from './transport.js'
-import { asStreamArg, cannotSendArguments, deeperThan, isAsyncIterable, isThenable } from './values.js'
 
 /** Per-call options, as given to `client.with(...)`. */
 export interface CallOptions {
@@ -100,9 +86,8 @@ export interface SessionOptions {
  * reassembly and error transport, over any {@link Transport}. The client and the host are thin faces on it.
  */
 export class SessionRouter implements TransportSink {
-  #seq = 0
-  /** Calls this end made, until they settle. */
-  readonly #out = new Map<number, OutgoingCall>()
+  /** Calls this end made, until they settle: the outgoing side. */
+  readonly #out: OutgoingCalls
   /** Calls the peer made to this end; absent on a side without handlers (a call gets `NOT_FOUND`). */
   readonly #incoming: IncomingCalls | undefined
   /** @internal */ readonly ledger: Ledger
@@ -112,8 +97,6 @@ export class SessionRouter implements TransportSink {
   /** @internal */ readonly blobInbox: BlobInbox
   /** Binary parts of envelopes that announced them, once they have all arrived. */
   readonly #blobParts = new WeakMap<Envelope, Uint8Array[]>()
-  /** Result streams of calls this end made, with their path: on a local close their unread items are dropped. */
-  readonly #readers = new Map<StreamQueue<unknown>, string>()
   readonly #running = new Set<Promise<void>>()
   #closedError: RpcError | null = null
   #versionError: RpcError | null = null
@@ -133,6 +116,7 @@ export class SessionRouter implements TransportSink {
     this.reassembler = new Reassembler(o.maxReassembledBytes, this.ledger)
     this.strings = new StringInbox(o.maxReassembledBytes, this.ledger)
     this.blobInbox = new BlobInbox(o.maxReassembledBytes, this.ledger)
+    this.#out = new OutgoingCalls(this)
     this.#incoming = o.incoming?.(this)
   }
 
@@ -145,6 +129,11 @@ export class SessionRouter implements TransportSink {
 
   get isClosed(): boolean {
     return this.#closedError !== null
+  }
+
+  /** Why the session closed, once it did. */
+  get closedError(): RpcError | null {
+    return this.#closedError
   }
 
   /** Calls waiting for a reply or streaming, and calls being handled here. */
@@ -164,130 +153,14 @@ export class SessionRouter implements TransportSink {
 
   // ---- calling out ----------------------------------------------------------------------------
 
+  /** Sends a call to `path` (see {@link OutgoingCalls.call}). */
   call(path: string, args: unknown[], opts: CallOptions = {}): RemoteCall {
-    const id = ++this.#seq
-    const window = opts.window ?? this.o.streamWindow
-    const call: RemoteCall = new RemoteCall(
-      path,
-      window,
-      {
-        grant: (n) => {
-          this.outbox.send({ t: 'credit', id, n })
-        },
-        cancel: (why) => {
-          const oc = this.#out.get(id)
-          if (!oc?.live) return
-          oc.end()
-          this.outbox.send({ t: 'cancel', id, why })
-        },
-      },
-      this.ledger,
-    )
-    if (this.#closedError) {
-      call.settleError(this.#callError(this.#closedError, path))
-      return call
-    }
-    if (this.#out.size >= this.o.maxPendingCalls) {
-      call.settleError(
-        new RpcError(
-          'LIMIT_EXCEEDED',
-          `Call to "${path}" refused: ${this.#out.size} calls to ${this.o.peer} are already waiting ` +
-            `(maxPendingCalls ${this.o.maxPendingCalls}); wait for some to finish or raise maxPendingCalls`,
-        ),
-      )
-      return call
-    }
-    if (opts.signal?.aborted) {
-      call.settleError(abortError(path, opts.signal))
-      return call
-    }
-
-    let streams: Array<[number, AsyncIterable<unknown>]> | undefined
-    const sendArgs = args.slice()
-    for (let i = 0; i < args.length; i++) {
-      const s = asStreamArg(args[i])
-      if (!s) continue
-      streams ??= []
-      if (streams.length >= MAX_STREAM_ARGS) {
-        call.settleError(
-          new RpcError('BAD_REQUEST', `Call to "${path}" has more than ${MAX_STREAM_ARGS} stream arguments`),
-        )
-        return call
-      }
-      streams.push([i, s])
-      sendArgs[i] = null
-    }
-    let encoded: ReturnType<Codec['encode']>
-    try {
-      encoded = this.o.codec.encode(sendArgs)
-    } catch (e) {
-      call.settleError(
-        new RpcError('BAD_REQUEST', cannotSendArguments(path, this.o.peer, e), {
-          cause: e,
-        }),
-      )
-      return call
-    }
-    const env: CallEnvelope = { t: 'call', id, p: path, a: encoded.json }
-    if (encoded.meta !== undefined) env.x = encoded.meta
-    if (streams) env.st = streams.map(([i]) => i)
-    if (window !== DEFAULT_STREAM_WINDOW) env.w = window
-
-    const oc = new OutgoingCall(
-      id,
-      path,
-      call,
-      this.o.peer,
-      opts.timeout ?? this.o.timeout,
-      opts.signal,
-      this.#outHooks,
-    )
-    this.#out.set(id, oc)
-    let sent: Promise<void> | undefined
-    if (encoded.blobs) {
-      env.b = encoded.blobs.map((b) => b.byteLength)
-      sent = this.outbox.sendWithBlobs(env, encoded.blobs, blobKey('call', id, undefined))
-    } else sent = this.outbox.send(env, blobKey('call', id, undefined))
-    if (streams) {
-      oc.args = []
-      for (const [i, source] of streams) {
-        const p = new Producer(0) // argument streams start without credit: the handler's side grants its window
-        oc.args[i] = p
-        this.track(
-          (sent ?? Promise.resolve()).then(() =>
-            this.produce(source, p, id, i, `argument ${i} of "${path}"`),
-          ),
-        )
-      }
-    }
-    return call
-  }
-
-  readonly #outHooks = {
-    ended: (oc: OutgoingCall) => {
-      const id = oc.id
-      if (this.#out.get(id) === oc) this.#out.delete(id)
-      if (oc.args)
-        for (const [s, p] of oc.args.entries()) {
-          p?.cancel()
-          if (p) this.outbox.cancel(blobKey('next', id, s))
-        }
-      // What is still moving for this call is of no use any more, in either direction.
-      this.outbox.cancel(blobKey('call', id, undefined))
-      for (const of of ['ok', 'next', 'err']) {
-        this.blobInbox.drop(blobKey(of, id, undefined))
-        this.reassembler.dropOwner(blobKey(of, id, undefined))
-        this.strings.dropOwner(blobKey(of, id, undefined))
-      }
-    },
-    cancel: (oc: OutgoingCall, why: string) => {
-      this.outbox.send({ t: 'cancel', id: oc.id, why })
-    },
+    return this.#out.call(path, args, opts)
   }
 
   /** Sends a fire-and-forget event. */
   emit(name: string, value: unknown): void {
-    if (this.#closedError) throw this.#callError(this.#closedError, `event "${name}"`)
+    if (this.#closedError) throw callFailed(`event "${name}"`, this.#closedError)
     const { json, meta } = this.o.codec.encode(value, { inline: true })
     const env: Envelope = { t: 'event', name }
     if (json !== undefined) env.d = json
@@ -359,64 +232,28 @@ export class SessionRouter implements TransportSink {
 
   #dispatch(env: Envelope): void {
     switch (env.t) {
-      case 'ok': {
-        const oc = this.#out.get(env.id)
-        if (!oc) return // late reply after a timeout or abort
-        const v = this.decode(env.r, env.x, oc.path, 'result', env)
-        if ('error' in v) oc.fail(v.error)
-        else if (!oc.ok(v.value))
-          oc.violation(`${this.o.peer} sent a single result ("ok") for a call whose reply is a stream`)
+      case 'ok':
+        this.#out.ok(env)
         return
-      }
-      case 'err': {
-        if (env.s !== undefined) {
-          this.#incoming?.argument({ ...env, s: env.s })
-          return
-        }
-        this.#out.get(env.id)?.fail(this.fromWire(env.e))
+      case 'err':
+        if (env.s !== undefined) this.#incoming?.argument({ ...env, s: env.s })
+        else this.#out.err(env)
         return
-      }
-      case 'next': {
-        if (env.s !== undefined) {
-          this.#incoming?.argument(env as NextEnvelope & { s: number })
-          return
-        }
-        const oc = this.#out.get(env.id)
-        if (!oc) return
-        const q = oc.next()
-        this.#trackReader(q, oc.path)
-        const v = this.decode(env.r, env.x, oc.path, 'stream item', env)
-        if ('error' in v) {
-          oc.end()
-          this.outbox.send({ t: 'cancel', id: env.id, why: 'bad item' })
-          q.fail(v.error)
-        } else q.push(v.value, () => this.heldSize(env))
+      case 'next':
+        if (env.s !== undefined) this.#incoming?.argument(env as NextEnvelope & { s: number })
+        else this.#out.next(env)
         return
-      }
-      case 'end': {
-        if (env.s !== undefined) {
-          this.#incoming?.argument({ ...env, s: env.s })
-          return
-        }
-        const oc = this.#out.get(env.id)
-        if (!oc) return
-        this.#trackReader(oc.call.streamQueue(), oc.path)
-        oc.streamEnd()
+      case 'end':
+        if (env.s !== undefined) this.#incoming?.argument({ ...env, s: env.s })
+        else this.#out.end(env)
         return
-      }
       case 'credit':
-        if (env.s !== undefined) {
-          const oc = this.#out.get(env.id)
-          const p = oc?.args?.[env.s]
-          if (p) p.add(env.n)
-          else oc?.violation(`${this.o.peer} sent credit for argument ${env.s}, which is not a stream`)
-        } else this.#incoming?.credit(env)
+        if (env.s !== undefined) this.#out.credit({ ...env, s: env.s })
+        else this.#incoming?.credit(env)
         return
       case 'cancel':
-        if (env.s !== undefined) {
-          this.#out.get(env.id)?.args?.[env.s]?.cancel()
-          this.outbox.cancel(blobKey('next', env.id, env.s))
-        } else this.#cancelIn(env.id, env.why)
+        if (env.s !== undefined) this.#out.cancel({ ...env, s: env.s })
+        else this.#cancelIn(env.id, env.why)
         return
       case 'call':
         this.#handleCall(env)
@@ -444,14 +281,6 @@ export class SessionRouter implements TransportSink {
         this.#handleBin(env)
         return
     }
-  }
-
-  /** Remembers a result stream until it is read out, so that a local close can drop what it holds. */
-  #trackReader(q: StreamQueue<unknown>, path: string): void {
-    if (this.#readers.has(q)) return
-    if (this.#readers.size >= 2 * this.#out.size + 64)
-      for (const r of this.#readers.keys()) if (r.idle) this.#readers.delete(r)
-    this.#readers.set(q, path)
   }
 
   /** What an item waiting for its consumer holds: its JSON, codec metadata and binary parts. */
@@ -700,62 +529,6 @@ export class SessionRouter implements TransportSink {
     this.#incoming?.cancel(id, why)
   }
 
-  /**
-   * Sends `source` as stream (`id`, `s`) under credit: never more items ahead than the consumer allowed,
-   * never faster than the transport drains, stopped (and the source's `finally` run) when cancelled.
-   */
-  /** @internal */
-  async produce(
-    source: AsyncIterable<unknown>,
-    p: Producer,
-    id: number,
-    s: number | undefined,
-    label: string,
-  ): Promise<void> {
-    if (p.cancelled || this.#closedError) return
-    const it = source[Symbol.asyncIterator]()
-    let finished = false
-    const withS = <E extends object>(env: E): E => (s === undefined ? env : { ...env, s })
-    const key = blobKey('next', id, s)
-    try {
-      for (;;) {
-        while (p.credit <= 0 && !p.cancelled) await p.wait()
-        if (p.cancelled) break
-        const r = await it.next()
-        if (p.cancelled) break
-        if (r.done) {
-          finished = true
-          this.outbox.send(withS({ t: 'end', id }) as Envelope)
-          break
-        }
-        p.credit--
-        const { json, meta, blobs } = this.o.codec.encode(r.value)
-        const env = withS<NextEnvelope>({ t: 'next', id })
-        if (json !== undefined) env.r = json
-        if (meta !== undefined) env.x = meta
-        let sent: Promise<void> | undefined
-        if (blobs) {
-          env.b = blobs.map((b) => b.byteLength)
-          sent = this.outbox.sendWithBlobs(env, blobs, key)
-        } else sent = this.outbox.send(env, key)
-        if (sent) await sent
-        else if (!this.outbox.ready) await this.outbox.whenReady()
-      }
-    } catch (e) {
-      finished = true
-      if (!p.cancelled && !this.#closedError)
-        this.outbox.send(withS({ t: 'err', id, e: this.toWire(e) }) as Envelope)
-    } finally {
-      if (!finished) {
-        try {
-          await it.return?.()
-        } catch (e) {
-          this.o.log(`nmrpc: ${label} threw while stopping: ${e instanceof Error ? e.message : String(e)}`)
-        }
-      }
-    }
-  }
-
   /** @internal */
   track(p: Promise<void>): void {
     const t = p.catch((e) => this.o.log(`nmrpc: stream failed: ${e instanceof Error ? e.stack : String(e)}`))
@@ -794,9 +567,7 @@ export class SessionRouter implements TransportSink {
   closeWith(error: RpcError, discard = false): void {
     if (this.#closedError) return
     this.#closedError = error
-    for (const oc of [...this.#out.values()]) oc.fail(this.#callError(error, oc.path))
-    if (discard) for (const [q, path] of this.#readers) q.discard(this.#callError(error, path))
-    this.#readers.clear()
+    this.#out.failAll(error, discard)
     this.#incoming?.stopAll(error)
     this.reassembler.clear()
     this.strings.clear()
@@ -813,17 +584,10 @@ export class SessionRouter implements TransportSink {
   close(error: RpcError): void {
     if (this.#closedError) return
     this.#incoming?.answerAll(error)
-    for (const id of this.#out.keys()) this.outbox.send({ t: 'cancel', id, why: 'closed' })
+    this.#out.cancelAll()
     this.outbox.flush()
     this.closeWith(error, true)
     this.transport.close()
-  }
-
-  #callError(error: RpcError, path: string): RpcError {
-    return new RpcError(error.code, `Call to "${path}" failed: ${error.message}`, {
-      cause: error,
-      name: error.name,
-    })
   }
 
   // ---- codec helpers --------------------------------------------------------------------------
