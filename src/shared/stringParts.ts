@@ -160,14 +160,20 @@ interface Held {
  * Receives `str` pieces: puts each string together (a {@link Reassembler}, with its size limit, ledger
  * charges per piece and per open message) and holds the finished ones, still charged to the ledger and
  * still counted as open messages, until the envelope that refers to them takes them.
+ *
+ * `maxBytes` bounds one message, as for a chunked message: the strings of one envelope of a call (its
+ * `of`, `id` and `s`) count together, each as its JSON text (quotes included), so sixteen strings just
+ * under the limit do not make a message sixteen times over it.
  */
 export class StringInbox {
   readonly #held = new Map<number, Held>()
   readonly #assembling: Reassembler
+  /** Units received so far for each envelope of a call, over all of its strings, until it takes them. */
+  readonly #ownerUnits = new Map<string, number>()
   #heldUnits = 0
 
   constructor(
-    maxBytes: number,
+    private readonly maxBytes: number,
     private readonly ledger: Ledger = new Ledger(Number.POSITIVE_INFINITY),
     maxOpen = MAX_OPEN_MESSAGES,
   ) {
@@ -190,6 +196,17 @@ export class StringInbox {
     const old = this.#held.get(piece.k)
     if (old) this.#release(piece.k, old)
     const r = this.#assembling.add(piece)
+    if (r.kind === 'ignored' || r.kind === 'refused') return r
+    // Events name no call: each of their strings is bounded alone.
+    const owner = piece.id === undefined ? undefined : chunkOwner(piece)
+    if (owner !== undefined) {
+      const units = (this.#ownerUnits.get(owner) ?? 0) + piece.d.length + (piece.end === 1 ? 2 : 0)
+      if (units > this.maxBytes) {
+        this.dropOwner(owner) // this string's partial too: its later pieces are dropped unread
+        return { kind: 'refused', size: units, why: 'size' }
+      }
+      this.#ownerUnits.set(owner, units)
+    }
     if (r.kind !== 'complete') return r
     const charged = r.text.length + OPEN_MESSAGE_COST
     if (!this.ledger.charge('partial', charged))
@@ -203,17 +220,21 @@ export class StringInbox {
   take(k: number): string | undefined {
     const h = this.#held.get(k)
     if (!h) return undefined
+    // The envelope came: its message is complete, and the owner's next one (a stream item) starts at 0.
+    if (h.owner !== undefined) this.#ownerUnits.delete(h.owner)
     this.#release(k, h)
     return h.text
   }
 
   /** Frees the strings (partial or finished) of envelope `of:id:s`, a call that ended here. */
   dropOwner(owner: string): void {
+    this.#ownerUnits.delete(owner)
     this.#assembling.dropOwner(owner)
     for (const [k, h] of this.#held) if (h.owner === owner) this.#release(k, h)
   }
 
   clear(): void {
+    this.#ownerUnits.clear()
     this.#assembling.clear()
     for (const [k, h] of this.#held) this.#release(k, h)
   }

@@ -136,4 +136,34 @@ describe('string parts', () => {
     inbox.clear()
     expect(ledger.snapshot().partial).toBe(0)
   })
+
+  it('bounds one message by all of its strings together, each counted as JSON text with its quotes', () => {
+    const ledger = new Ledger(1 << 20)
+    const inbox = new StringInbox(100, ledger)
+    // Two strings of one reply, each under the limit alone, 102 units as JSON text together.
+    expect(inbox.add({ t: 'str', k: 1, of: 'ok', id: 7, d: 'a'.repeat(49), end: 1 }).kind).toBe('held')
+    expect(inbox.add({ t: 'str', k: 2, of: 'ok', id: 7, d: 'b'.repeat(30) }).kind).toBe('partial')
+    expect(inbox.add({ t: 'str', k: 2, of: 'ok', id: 7, d: 'b'.repeat(19), end: 1 })).toEqual({
+      kind: 'refused',
+      size: 102,
+      why: 'size',
+    })
+    // What that reply held is freed, and its refused string's later pieces are dropped unread.
+    expect(inbox.open).toBe(0)
+    expect(ledger.snapshot().partial).toBe(0)
+    // A string exactly at the limit as JSON text (98 units and its two quotes) fits.
+    expect(inbox.add({ t: 'str', k: 3, of: 'ok', id: 8, d: 'c'.repeat(98), end: 1 }).kind).toBe('held')
+    expect(inbox.add({ t: 'str', k: 4, of: 'ok', id: 9, d: 'd'.repeat(99), end: 1 })).toMatchObject({
+      kind: 'refused',
+      why: 'size',
+    })
+    // Items of one stream share their owner: each item starts again at 0 once its envelope took its strings.
+    for (let k = 10; k < 20; k++) {
+      expect(inbox.add({ t: 'str', k, of: 'next', id: 5, d: 'e'.repeat(60), end: 1 }).kind).toBe('held')
+      expect(inbox.take(k)).toBe('e'.repeat(60))
+    }
+    // Events name no call: each string is bounded alone.
+    for (let k = 20; k < 23; k++)
+      expect(inbox.add({ t: 'str', k, of: 'event', d: 'f'.repeat(60), end: 1 }).kind).toBe('held')
+  })
 })
