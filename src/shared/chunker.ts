@@ -163,49 +163,50 @@ function isLowSurrogate(c: number): boolean {
  * it counts 6 bytes for each string unit (the worst case, a `\u00XX` escape), so it never under-estimates.
  */
 export function jsonSizeBound(v: unknown, budget: number): number {
-  let total = 0
-  const walk = (x: unknown, depth: number): boolean => {
-    if (total > budget || depth > 64) return false
-    switch (typeof x) {
-      case 'string':
-        total += x.length * 6 + 2
-        return total <= budget
-      case 'number':
-      case 'bigint':
-        // The longest a double prints is 25 characters: -0.0000010005749254156202 (fixed notation down
-        // to 1e-6, 17 significant digits); exponent forms top out at 24 (-2.2250738585072014e-308).
-        total += 25
-        return true
-      case 'boolean':
-        total += 5
-        return true
-      case 'object': {
-        if (x === null) {
-          total += 4
-          return true
+  const total = boundOf(v, budget, 0, 0)
+  return total <= budget ? total : Number.POSITIVE_INFINITY
+}
+
+/**
+ * `total` plus the bound of `x`, or `Infinity` once past `budget`. A plain function rather than a closure
+ * over a running total: it runs on every envelope a host sends once string parts are on, and the closure
+ * version cost the host 6% more instructions per small call (callgrind, 2,000 sequential calls).
+ */
+function boundOf(x: unknown, budget: number, total: number, depth: number): number {
+  if (depth > 64) return Number.POSITIVE_INFINITY
+  switch (typeof x) {
+    case 'string':
+      return total + x.length * 6 + 2
+    case 'number':
+    case 'bigint':
+      // The longest a double prints is 25 characters: -0.0000010005749254156202 (fixed notation down
+      // to 1e-6, 17 significant digits); exponent forms top out at 24 (-2.2250738585072014e-308).
+      return total + 25
+    case 'boolean':
+      return total + 5
+    case 'object': {
+      if (x === null) return total + 4
+      if (Array.isArray(x)) {
+        total += 2 + x.length
+        for (let i = 0; i < x.length; i++) {
+          total = boundOf(x[i], budget, total, depth + 1)
+          if (total > budget) return Number.POSITIVE_INFINITY
         }
-        if (Array.isArray(x)) {
-          total += 2 + x.length
-          for (const e of x) if (!walk(e, depth + 1)) return false
-          return total <= budget
-        }
-        // JSON.stringify prints a Date (toJSON) or a boxed primitive from more than its own keys; rather
-        // than model that, say "unknown" (Infinity) so the caller measures the real text.
-        const proto = Object.getPrototypeOf(x)
-        if (proto !== Object.prototype && proto !== null) return false
-        if (typeof (x as { toJSON?: unknown }).toJSON === 'function') return false
-        total += 2
-        for (const key in x) {
-          total += key.length * 6 + 4
-          if (!walk((x as Record<string, unknown>)[key], depth + 1)) return false
-        }
-        return total <= budget
+        return total
       }
-      default:
-        total += 4
-        return true
+      // JSON.stringify prints a Date (toJSON) or a boxed primitive from more than its own keys; rather
+      // than model that, say "unknown" (Infinity) so the caller measures the real text.
+      const proto = Object.getPrototypeOf(x)
+      if (proto !== Object.prototype && proto !== null) return Number.POSITIVE_INFINITY
+      if (typeof (x as { toJSON?: unknown }).toJSON === 'function') return Number.POSITIVE_INFINITY
+      total += 2
+      for (const key in x) {
+        total = boundOf((x as Record<string, unknown>)[key], budget, total + key.length * 6 + 4, depth + 1)
+        if (total > budget) return Number.POSITIVE_INFINITY
+      }
+      return total
     }
+    default:
+      return total + 4
   }
-  // A lone scalar is added without a check inside the walk; the final one keeps the contract for it too.
-  return walk(v, 0) && total <= budget ? total : Number.POSITIVE_INFINITY
 }
