@@ -32,8 +32,9 @@ export interface ReadableStreamLike<T> {
   }
 }
 
+// biome-ignore lint/suspicious/noConfusingVoidType: a handler that returns `void` must map to `void`, not to an object type
 type Primitive = string | number | boolean | bigint | null | undefined | void
-// biome-ignore lint/complexity/noBannedTypes: any function, whatever its signature, is dropped the same way
+/** Any function, whatever its signature: it is dropped the same way. */
 type AnyFunction = Function
 
 /**
