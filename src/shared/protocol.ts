@@ -236,13 +236,110 @@ function describe(v: unknown): string {
   }
 }
 
-function fail(msg: string, env: Record<string, unknown>): never {
-  throw new ProtocolViolation(msg, isId(env.id) ? env.id : undefined)
-}
+/**
+ * One check of an envelope's field: what is wrong with it, after the kind (`"call" needs ...`), or undefined.
+ * {@link need} and {@link may} build the usual ones, so each message names the field, the value and what it
+ * must be.
+ */
+type Rule = (env: Record<string, unknown>) => string | undefined
 
-function optional(env: Record<string, unknown>, key: string, ok: (v: unknown) => boolean, what: string) {
-  const v = env[key]
-  if (v !== undefined && !ok(v)) fail(`"${env.t}" envelope has a bad "${key}" (${describe(v)}): ${what}`, env)
+/** A field that must be there and pass `ok`. */
+const need =
+  (key: string, ok: (v: unknown) => boolean, what: string): Rule =>
+  (env) =>
+    ok(env[key]) ? undefined : `needs ${what}, got ${describe(env[key])}`
+
+/** A field that may be absent, and must pass `ok` when present. */
+const may =
+  (key: string, ok: (v: unknown) => boolean, what: string): Rule =>
+  (env) =>
+    env[key] === undefined || ok(env[key])
+      ? undefined
+      : `envelope has a bad "${key}" (${describe(env[key])}): ${what}`
+
+const isString = (v: unknown) => typeof v === 'string'
+const needId = need('id', isId, 'an integer id >= 0')
+const mayS = may('s', isIndex, 'an argument index')
+const mayB = may('b', isBlobSizes, 'a list of 1 to 64 byte sizes')
+const mayU = may('u', isStringRefs, 'a list of 1 to 16 string part references [k, ...path]')
+const mayEnd = may('end', (v) => v === 1, 'the number 1')
+/** `chunk` and `str`: pieces of something larger, named by `of`, `id` and `s`. */
+const piece = [
+  need('k', isId, 'an integer key "k" >= 0'),
+  may('of', (v) => typeof v === 'string' && v.length <= 16, 'an envelope kind'),
+  may('id', isId, 'an integer id >= 0'),
+  mayS,
+  need('d', isString, 'a string "d"'),
+  mayEnd,
+]
+
+/** The rules of each kind, checked in order; the first that fails names the problem. */
+const RULES: Record<EnvelopeKind, Rule[]> = {
+  hello: [
+    need('v', (v) => typeof v === 'number', 'a numeric protocol version "v"'),
+    may('impl', isString, 'a string'),
+    may(
+      'f',
+      (v) => Array.isArray(v) && v.length <= 32 && v.every((x) => typeof x === 'string' && x.length <= 32),
+      'a list of feature names',
+    ),
+  ],
+  call: [
+    needId,
+    need(
+      'p',
+      (v) => typeof v === 'string' && v.length > 0 && v.length <= 1024,
+      'a method path "p" of 1 to 1024 characters',
+    ),
+    (env) => ('a' in env ? undefined : 'needs an argument list "a"'),
+    may(
+      'st',
+      (v) => Array.isArray(v) && v.length <= 32 && v.every(isIndex) && new Set(v).size === v.length,
+      'a list of distinct argument indexes',
+    ),
+    may('w', isCount, 'a positive integer'),
+    mayB,
+    mayU,
+  ],
+  ok: [needId, mayB, mayU],
+  err: [
+    needId,
+    mayS,
+    (env) => {
+      const problem = wireErrorProblem(env.e, 'e')
+      return problem === undefined ? undefined : `has a bad error: ${problem}`
+    },
+  ],
+  next: [needId, mayS, mayB, mayU],
+  end: [needId, mayS],
+  credit: [needId, mayS, need('n', isCount, 'a positive integer "n"')],
+  cancel: [needId, mayS, may('why', isString, 'a string')],
+  event: [
+    need(
+      'name',
+      (v) => typeof v === 'string' && v.length > 0 && v.length <= 256,
+      'a name of 1 to 256 characters',
+    ),
+    mayU,
+  ],
+  chunk: piece,
+  bin: [
+    need('of', (v) => v === 'call' || v === 'ok' || v === 'next', '"of" = "call", "ok" or "next"'),
+    needId,
+    mayS,
+    need(
+      'i',
+      (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) < 64,
+      'a part index "i" from 0 to 63',
+    ),
+    need(
+      'd',
+      (v) => typeof v === 'string' && v.length % 4 === 0 && BASE64.test(v),
+      'base64 "d" (a multiple of 4 characters)',
+    ),
+    mayEnd,
+  ],
+  str: piece,
 }
 
 /** What is wrong with `v` as a {@link WireError}, naming the field (e.g. `e.cause.code`); undefined if nothing. */
@@ -267,95 +364,18 @@ function wireErrorProblem(v: unknown, at: string, depth = 0): string | undefined
 export function parseEnvelope(value: unknown): Envelope {
   if (!isObject(value)) throw new ProtocolViolation(`a message must be a JSON object, got ${describe(value)}`)
   const env = value
-  switch (env.t) {
-    case 'hello':
-      if (typeof env.v !== 'number')
-        fail(`"hello" needs a numeric protocol version "v", got ${describe(env.v)}`, env)
-      optional(env, 'impl', (v) => typeof v === 'string', 'a string')
-      optional(
-        env,
-        'f',
-        (v) => Array.isArray(v) && v.length <= 32 && v.every((x) => typeof x === 'string' && x.length <= 32),
-        'a list of feature names',
-      )
-      return env as unknown as HelloEnvelope
-    case 'call':
-      if (!isId(env.id)) fail(`"call" needs an integer id >= 0, got ${describe(env.id)}`, env)
-      if (typeof env.p !== 'string' || env.p.length === 0 || env.p.length > 1024)
-        fail(`"call" needs a method path "p" of 1 to 1024 characters, got ${describe(env.p)}`, env)
-      if (!('a' in env)) fail('"call" needs an argument list "a"', env)
-      optional(
-        env,
-        'st',
-        (v) => Array.isArray(v) && v.length <= 32 && v.every(isIndex) && new Set(v).size === v.length,
-        'a list of distinct argument indexes',
-      )
-      optional(env, 'w', isCount, 'a positive integer')
-      optional(env, 'b', isBlobSizes, 'a list of 1 to 64 byte sizes')
-      optional(env, 'u', isStringRefs, 'a list of 1 to 16 string part references [k, ...path]')
-      return env as unknown as CallEnvelope
-    case 'ok':
-      if (!isId(env.id)) fail(`"ok" needs an integer id >= 0, got ${describe(env.id)}`, env)
-      optional(env, 'b', isBlobSizes, 'a list of 1 to 64 byte sizes')
-      optional(env, 'u', isStringRefs, 'a list of 1 to 16 string part references [k, ...path]')
-      return env as unknown as OkEnvelope
-    case 'err':
-      if (!isId(env.id)) fail(`"err" needs an integer id >= 0, got ${describe(env.id)}`, env)
-      optional(env, 's', isIndex, 'an argument index')
-      {
-        const problem = wireErrorProblem(env.e, 'e')
-        if (problem !== undefined) fail(`"err" has a bad error: ${problem}`, env)
-      }
-      return env as unknown as ErrEnvelope
-    case 'next':
-    case 'end':
-      if (!isId(env.id)) fail(`"${env.t}" needs an integer id >= 0, got ${describe(env.id)}`, env)
-      optional(env, 's', isIndex, 'an argument index')
-      if (env.t === 'next') {
-        optional(env, 'b', isBlobSizes, 'a list of 1 to 64 byte sizes')
-        optional(env, 'u', isStringRefs, 'a list of 1 to 16 string part references [k, ...path]')
-      }
-      return env as unknown as NextEnvelope | EndEnvelope
-    case 'bin':
-      if (env.of !== 'call' && env.of !== 'ok' && env.of !== 'next')
-        fail(`"bin" needs "of" = "call", "ok" or "next", got ${describe(env.of)}`, env)
-      if (!isId(env.id)) fail(`"bin" needs an integer id >= 0, got ${describe(env.id)}`, env)
-      optional(env, 's', isIndex, 'an argument index')
-      if (!(typeof env.i === 'number' && Number.isInteger(env.i) && env.i >= 0 && env.i < 64))
-        fail(`"bin" needs a part index "i" from 0 to 63, got ${describe(env.i)}`, env)
-      if (typeof env.d !== 'string' || env.d.length % 4 !== 0 || !BASE64.test(env.d))
-        fail(`"bin" needs base64 "d" (a multiple of 4 characters), got ${describe(env.d)}`, env)
-      optional(env, 'end', (v) => v === 1, 'the number 1')
-      return env as unknown as BinEnvelope
-    case 'credit':
-      if (!isId(env.id)) fail(`"credit" needs an integer id >= 0, got ${describe(env.id)}`, env)
-      optional(env, 's', isIndex, 'an argument index')
-      if (!isCount(env.n)) fail(`"credit" needs a positive integer "n", got ${describe(env.n)}`, env)
-      return env as unknown as CreditEnvelope
-    case 'cancel':
-      if (!isId(env.id)) fail(`"cancel" needs an integer id >= 0, got ${describe(env.id)}`, env)
-      optional(env, 's', isIndex, 'an argument index')
-      optional(env, 'why', (v) => typeof v === 'string', 'a string')
-      return env as unknown as CancelEnvelope
-    case 'event':
-      if (typeof env.name !== 'string' || env.name.length === 0 || env.name.length > 256)
-        fail(`"event" needs a name of 1 to 256 characters, got ${describe(env.name)}`, env)
-      optional(env, 'u', isStringRefs, 'a list of 1 to 16 string part references [k, ...path]')
-      return env as unknown as EventEnvelope
-    case 'chunk':
-    case 'str':
-      if (!isId(env.k)) fail(`"${env.t}" needs an integer key "k" >= 0, got ${describe(env.k)}`, env)
-      optional(env, 'of', (v) => typeof v === 'string' && v.length <= 16, 'an envelope kind')
-      optional(env, 'id', isId, 'an integer id >= 0')
-      optional(env, 's', isIndex, 'an argument index')
-      if (typeof env.d !== 'string') fail(`"${env.t}" needs a string "d", got ${describe(env.d)}`, env)
-      optional(env, 'end', (v) => v === 1, 'the number 1')
-      return env as unknown as ChunkEnvelope | StrEnvelope
-    default:
-      fail(
-        `unknown envelope kind ${describe(env.t)}; this end speaks protocol ${PROTOCOL_VERSION} ` +
-          '(hello, call, ok, err, next, end, credit, cancel, event, chunk, bin, str)',
-        env,
-      )
+  const id = isId(env.id) ? env.id : undefined
+  const rules =
+    typeof env.t === 'string' && Object.hasOwn(RULES, env.t) ? RULES[env.t as EnvelopeKind] : undefined
+  if (!rules)
+    throw new ProtocolViolation(
+      `unknown envelope kind ${describe(env.t)}; this end speaks protocol ${PROTOCOL_VERSION} ` +
+        `(${Object.keys(RULES).join(', ')})`,
+      id,
+    )
+  for (const rule of rules) {
+    const problem = rule(env)
+    if (problem !== undefined) throw new ProtocolViolation(`"${env.t}" ${problem}`, id)
   }
+  return env as unknown as Envelope
 }

@@ -99,11 +99,6 @@ export class SessionRouter implements TransportSink {
   readonly #blobParts = new WeakMap<Envelope, Uint8Array[]>()
   readonly #running = new Set<Promise<void>>()
   #closedError: RpcError | null = null
-  #versionError: RpcError | null = null
-  #refusing: { reason: string; code: string } | null = null
-  /** Set when the caller itself is refused: nothing it sends is processed. */
-  #refusedCaller = false
-  #dropped = 0
   /** The other end's hello, once it came. */
   remoteHello: HelloEnvelope | null = null
 
@@ -196,10 +191,9 @@ export class SessionRouter implements TransportSink {
       this.#violation(e, value)
       return
     }
-    if (this.#refusedCaller && this.#screen(env)) return
-    // String parts go back in before anything else looks at the envelope (a refused call is not placed:
-    // its strings were never stored, and it is refused anyway).
-    if ((env as { u?: unknown }).u !== undefined && !this.#refusedCaller) {
+    if (this.screen(env)) return
+    // String parts go back in before anything else looks at the envelope.
+    if ((env as { u?: unknown }).u !== undefined) {
       const problem = placeStrings(env, this.strings)
       if (problem !== undefined) {
         this.#violation(new ProtocolViolation(problem, (env as { id?: number }).id), env)
@@ -211,23 +205,6 @@ export class SessionRouter implements TransportSink {
       return
     }
     this.#dispatch(env)
-  }
-
-  /**
-   * For a refused caller: answers its calls (chunked ones at their last piece, without storing any) and
-   * drops everything else unprocessed. True when `env` was dealt with here.
-   */
-  #screen(env: Envelope): boolean {
-    if (env.t === 'hello' || env.t === 'call') return false
-    if (env.t === 'chunk' && env.of === 'call' && env.id !== undefined && env.end === 1) {
-      this.#refuseCall(env.id, '(a chunked call)')
-      return true
-    }
-    if (this.#dropped++ === 0)
-      this.o.log(
-        `nmrpc: ignoring everything but calls from ${this.o.peer}: it is refused (${this.#refusing?.reason})`,
-      )
-    return true
   }
 
   #dispatch(env: Envelope): void {
@@ -339,8 +316,7 @@ export class SessionRouter implements TransportSink {
           `speaks protocol ${PROTOCOL_VERSION} (${this.o.impl}); install the same major version of nmrpc on both sides`,
       )
       this.o.log(`nmrpc: ${error.message}`)
-      if (this.o.role === 'host') this.#versionError = error
-      else this.closeWith(error)
+      this.versionMismatch(error)
       return
     }
     this.o.onHello?.(env)
@@ -487,30 +463,9 @@ export class SessionRouter implements TransportSink {
 
   // ---- handling calls -------------------------------------------------------------------------
 
-  #refuseCall(id: number, what: string): void {
-    const r = this.#refusing!
-    this.outbox.send({
-      t: 'err',
-      id,
-      e: { name: 'RpcError', message: `Call ${what} refused: ${r.reason}`, code: r.code },
-    })
-    this.o.onRefused?.()
-  }
-
   #handleCall(env: CallEnvelope): void {
     const id = env.id
-    if (this.#versionError) {
-      this.outbox.send({
-        t: 'err',
-        id,
-        e: { name: 'RpcError', message: this.#versionError.message, code: 'VERSION_MISMATCH' },
-      })
-      return
-    }
-    if (this.#refusing) {
-      this.#refuseCall(id, `to "${env.p}"`)
-      return
-    }
+    if (this.refused(env)) return
     if (this.#incoming) this.#incoming.call(env)
     else
       this.outbox.send({
@@ -541,21 +496,21 @@ export class SessionRouter implements TransportSink {
     while (this.#running.size > 0) await Promise.all([...this.#running])
   }
 
-  /** New incoming calls are answered with an error (`CLOSED` by default) from now on; running ones go on. */
-  refuseCalls(reason: string, code = 'CLOSED'): void {
-    this.#refusing = { reason, code }
+  // ---- a host's gate (see Session) -------------------------------------------------------------
+
+  /** True when `env` was answered or dropped before it is looked at. Here: nothing is. */
+  protected screen(_env: Envelope): boolean {
+    return false
   }
 
-  /**
-   * The caller itself is refused (it is not in `allowedCallers`): its calls are answered with `code`, and
-   * nothing else it sends (events, chunks, binary parts, stream items) is processed or stored.
-   */
-  refuseCaller(reason: string, code = 'UNAUTHORIZED'): void {
-    this.#refusing = { reason, code }
-    this.#refusedCaller = true
-    this.reassembler.clear()
-    this.strings.clear()
-    this.blobInbox.clear()
+  /** True when the call `env` was answered with a refusal. Here: none is. */
+  protected refused(_env: CallEnvelope): boolean {
+    return false
+  }
+
+  /** The peer speaks another protocol version (the error says which): a client closes. */
+  protected versionMismatch(error: RpcError): void {
+    this.closeWith(error)
   }
 
   // ---- closing --------------------------------------------------------------------------------

@@ -113,6 +113,13 @@ describe('parseEnvelope refuses malformed envelopes, naming kind, field and valu
     ['chunk with a long kind', { t: 'chunk', k: 1, of: 'x'.repeat(17), d: '' }],
     ['chunk with a bad id', { t: 'chunk', k: 1, id: -3, d: '' }],
     ['chunk with end true', { t: 'chunk', k: 1, id: 10, d: '', end: true }],
+    ['bin of an err', { t: 'bin', of: 'err', id: 11, i: 0, d: '' }],
+    ['bin with part index 64', { t: 'bin', of: 'ok', id: 11, i: 64, d: '' }],
+    ['bin with d not base64', { t: 'bin', of: 'ok', id: 11, i: 0, d: 'abc' }],
+    ['bin with end 2', { t: 'bin', of: 'next', id: 11, s: 0, i: 0, d: 'AAAA', end: 2 }],
+    ['str without d', { t: 'str', k: 2, of: 'ok', id: 12 }],
+    ['ok with empty binary sizes', { t: 'ok', id: 13, b: [] }],
+    ['next with a string ref of no path', { t: 'next', id: 13, u: [[0]] }],
   ]
 
   it('every case, with its exact message and id', () => {
@@ -167,6 +174,13 @@ describe('parseEnvelope refuses malformed envelopes, naming kind, field and valu
         "chunk with a long kind -> "chunk" envelope has a bad "of" ("xxxxxxxxxxxxxxxxx"): an envelope kind",
         "chunk with a bad id -> "chunk" envelope has a bad "id" (-3): an integer id >= 0",
         "chunk with end true -> "chunk" envelope has a bad "end" (true): the number 1 [id 10]",
+        "bin of an err -> "bin" needs "of" = "call", "ok" or "next", got "err" [id 11]",
+        "bin with part index 64 -> "bin" needs a part index "i" from 0 to 63, got 64 [id 11]",
+        "bin with d not base64 -> "bin" needs base64 "d" (a multiple of 4 characters), got "abc" [id 11]",
+        "bin with end 2 -> "bin" envelope has a bad "end" (2): the number 1 [id 11]",
+        "str without d -> "str" needs a string "d", got undefined [id 12]",
+        "ok with empty binary sizes -> "ok" envelope has a bad "b" ([]): a list of 1 to 64 byte sizes [id 13]",
+        "next with a string ref of no path -> "next" envelope has a bad "u" ([[0]]): a list of 1 to 16 string part references [k, ...path] [id 13]",
       ]
     `)
   })
