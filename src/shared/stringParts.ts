@@ -58,6 +58,24 @@ export function takeStrings(
   return { head: { ...env, [key]: payload } as Envelope, strings }
 }
 
+/**
+ * Whether `env`'s payload is, or directly holds (as one of its first 16 array elements), a string of at
+ * least `minLength` units: a few `typeof` tests, so a sender can go straight to `takeStrings` for the
+ * common large payload (one big argument or result) without stringifying the whole envelope first.
+ */
+export function holdsLargeString(env: Envelope, minLength: number): boolean {
+  const key = PAYLOAD_KEY[env.t]
+  if (key === undefined) return false
+  const v = (env as unknown as Record<string, unknown>)[key]
+  if (typeof v === 'string') return v.length >= minLength
+  if (!Array.isArray(v)) return false
+  for (let i = 0; i < v.length && i < 16; i++) {
+    const x = v[i]
+    if (typeof x === 'string' && x.length >= minLength) return true
+  }
+  return false
+}
+
 function take(
   v: unknown,
   min: number,
