@@ -157,7 +157,7 @@ async function bundle(
     outfile,
     write: true,
     metafile: true,
-    plugins: [lazyBuiltins],
+    plugins: [lazyBuiltins, selfCommandAsText(esbuild)],
     logLevel: 'silent',
     legalComments: 'none',
     // Half the bytes for node to read and parse on every start (cold start is the budget that matters for
@@ -223,6 +223,60 @@ const lazyBuiltins: Plugin = {
       loader: 'js',
     }))
   },
+}
+
+/**
+ * Keeps the terminal-mode code (`--install`, `--uninstall`, `--doctor`, `--help`: about 65 KiB minified)
+ * out of what V8 parses when a browser starts the host. The runtime's `import('./selfCommand.js')` gets a
+ * stand-in module holding that code, bundled on its own as CommonJS, as one string literal, compiled by
+ * `new Function` only when a command runs. V8 skips through a string literal far faster than it preparses
+ * the same code as functions (callgrind, bench host bundle: see bench/coldStart.ts). The terminal code
+ * needs only Node's built-ins, which both the bundle's banner `require` and a single executable's
+ * `require` load; the output stays one file.
+ */
+function selfCommandAsText(esbuild: typeof import('esbuild')): Plugin {
+  const ns = 'nmrpc-self-command'
+  return {
+    name: 'nmrpc-self-command-as-text',
+    setup(b) {
+      b.onResolve({ filter: /selfCommand/ }, async (a) => {
+        if (a.namespace !== 'file' || !/[\\/]runtime\.[jt]s$/.test(a.importer)) return undefined
+        const r = await b.resolve(a.path, { resolveDir: a.resolveDir, kind: a.kind, importer: a.importer })
+        if (r.errors.length > 0) return { errors: r.errors }
+        return { path: r.path, namespace: ns }
+      })
+      b.onLoad({ filter: /.*/, namespace: ns }, async (a) => {
+        const r = await esbuild.build({
+          entryPoints: [a.path],
+          bundle: true,
+          platform: 'node',
+          target: 'node20',
+          format: 'cjs',
+          write: false,
+          minify: true,
+          legalComments: 'none',
+          logLevel: 'silent',
+        })
+        const code = `${r.outputFiles[0]!.text}//# sourceURL=nmrpc-self-command.js\n`
+        return {
+          loader: 'js',
+          contents: [
+            `const code = ${JSON.stringify(code)}`,
+            'let loaded',
+            'export function selfCommand(config, argv, io) {',
+            '  if (!loaded) {',
+            '    const m = { exports: {} }',
+            "    new Function('module', 'exports', 'require', code)(m, m.exports, require)",
+            '    loaded = m.exports',
+            '  }',
+            '  return loaded.selfCommand(config, argv, io)',
+            '}',
+            '',
+          ].join('\n'),
+        }
+      })
+    },
+  }
 }
 
 function formatMessage(m: Message): string {
@@ -314,7 +368,7 @@ async function buildSea(
     const seaConfig = path.join(tmp, 'sea-config.json')
     await writeFile(
       seaConfig,
-      JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, useSnapshot: false }),
+      JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: true }),
     )
     const probe = await run(nodeBinary, ['--version'], 30_000)
     const embedded = probe.ok ? probe.out.trim() : undefined

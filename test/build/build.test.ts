@@ -88,6 +88,15 @@ describe('nmrpc build outputs', () => {
     expect(readFileSync(built.bundle.path, 'utf8')).not.toMatch(/from ["']nmrpc\//)
   })
 
+  it('keeps the terminal-mode code as text a browser-started host never parses', () => {
+    // src/build/buildHost.ts (selfCommandAsText): --install/--doctor/--help live in one string literal,
+    // compiled only when a command runs. Their help text as code would hold real line breaks.
+    const text = readFileSync(built.bundle.path, 'utf8')
+    expect(text).toContain('Options of --install:\\n')
+    expect(text).not.toContain('Options of --install:\n')
+    expect(text).toContain('new Function(')
+  })
+
   it('bakes the name, ids and nmrpc version in: --version and --help say them', async () => {
     const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }
     for (const [file, args] of [
