@@ -29,10 +29,12 @@ const { values } = parseArgs({
 })
 const contenders = values.contenders.split(',') as ContenderName[]
 for (const name of contenders) {
-  if (!CONTENDERS.includes(name)) throw new Error(`callgrind: unknown contender "${name}"; use ${CONTENDERS.join(', ')}.`)
+  if (!CONTENDERS.includes(name))
+    throw new Error(`callgrind: unknown contender "${name}"; use ${CONTENDERS.join(', ')}.`)
 }
 const calls = Number(values.calls)
-if (!Number.isSafeInteger(calls) || calls < 1) throw new Error(`callgrind: --calls must be >= 1, got "${values.calls}".`)
+if (!Number.isSafeInteger(calls) || calls < 1)
+  throw new Error(`callgrind: --calls must be >= 1, got "${values.calls}".`)
 const sides = values.sides.split(',')
 
 /** Total instructions (Ir) that callgrind wrote for the process it ran. */
@@ -49,16 +51,18 @@ function run(contender: ContenderName, side: string, count: number): number {
   rmSync(file, { force: true })
   const valgrind = ['valgrind', '--tool=callgrind', `--callgrind-out-file=${file}`]
   const driver = [join(outDir, 'driver.mjs'), contender, 'rtt', join(outDir, 'hosts')]
-  const env = { ...process.env, BENCH_CALLS: String(count) }
+  const env: NodeJS.ProcessEnv = { ...process.env, BENCH_CALLS: String(count) }
   const argv = side === 'client' ? [...valgrind, process.execPath, ...driver] : [process.execPath, ...driver]
   if (side === 'host') env.BENCH_HOST_WRAP = JSON.stringify(valgrind)
   const result = spawnSync(argv[0]!, argv.slice(1), { cwd: root, env, encoding: 'utf8', timeout: 600_000 })
-  if (result.status !== 0) throw new Error(`callgrind: ${contender} ${side} N=${count} failed: ${result.stdout}${result.stderr}`)
+  if (result.status !== 0)
+    throw new Error(`callgrind: ${contender} ${side} N=${count} failed: ${result.stdout}${result.stderr}`)
   return totalIr(file)
 }
 
 mkdirSync(cgDir, { recursive: true })
-if (!installSnapshot(root, outDir)) throw new Error('callgrind: dist/ is incomplete; run `npm run build` first.')
+if (!installSnapshot(root, outDir))
+  throw new Error('callgrind: dist/ is incomplete; run `npm run build` first.')
 await bundleBench(join(root, 'bench'), outDir)
 for (const contender of contenders) {
   for (const side of sides) {

@@ -42,6 +42,8 @@ export const CONTENDERS = [
   'nmrpc',
   'nmrpc-app',
   'nmrpc-app-copy',
+  /** nmrpc's adapter against another commit's dist (`npm run bench -- --baseline-dist <dir>`). */
+  'nmrpc-baseline',
   'birpc',
   'vscode',
   'orpc',
@@ -118,6 +120,11 @@ export const CARRIAGE: Record<ContenderName, { stream: Carriage; binary: Carriag
     adapter: '`createClient` over `spawnHost` (its own Port over pipes), `defineHost(...).listen()`',
     stream: { emulated: false, how: 'async generator, credit-based flow control' },
     binary: { emulated: false, how: 'Uint8Array as binary parts of 48 KiB' },
+  },
+  'nmrpc-baseline': {
+    adapter: 'the nmrpc adapter, run against the dist given by `--baseline-dist` (another commit)',
+    stream: { emulated: false, how: 'as nmrpc' },
+    binary: { emulated: false, how: 'as nmrpc' },
   },
   'nmrpc-app': {
     adapter:
