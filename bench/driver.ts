@@ -4,6 +4,9 @@
  * so that no contender inherits another's heap, JIT state or peak RSS.
  *
  * Usage (after run.ts has bundled it): node --expose-gc .tmp/bench/driver.mjs <contender> <workload> <hostsDir>
+ *
+ * With BENCH_CALLS=N in the environment it runs N sequential small calls instead of the workload (and
+ * reports `{ calls: N }`): bench/callgrind.ts counts instructions per call from two such runs.
  */
 import { join } from 'node:path'
 import { startBirpc } from './contenders/birpc'
@@ -34,6 +37,8 @@ const starters: Record<ContenderName, () => Promise<StartContender>> = {
   trpc: async () => startTrpc,
   // Loaded only when asked for: it imports the built package, which may not exist yet.
   nmrpc: async () => (await import('./contenders/nmrpc')).startNmrpc,
+  // The same adapter: run.ts starts this driver from a second bundle whose nmrpc is the baseline dist.
+  'nmrpc-baseline': async () => (await import('./contenders/nmrpc')).startNmrpc,
   'nmrpc-app': async () => (await import('./contenders/nmrpcApp')).startNmrpcApp,
   'nmrpc-app-copy': async () => {
     const { startNmrpcApp } = await import('./contenders/nmrpcApp')
@@ -51,10 +56,27 @@ async function main(): Promise<void> {
   const name = contender as ContenderName
   if (process.env.BENCH_QUICK === '1') useQuickLoad()
   const start = await starters[name]()
-  const session = await start(join(hostsDir!, `${name.startsWith('nmrpc-app') ? 'nmrpcApp' : name}.mjs`))
+  const session = await start(
+    join(
+      hostsDir!,
+      `${name.startsWith('nmrpc-app') ? 'nmrpcApp' : name === 'nmrpc-baseline' ? 'nmrpc' : name}.mjs`,
+    ),
+  )
   const result: DriverResult = { contender: name, workload: workload as WorkloadId, metrics: {} }
   try {
-    result.metrics = await runWorkload(workload as WorkloadId, session)
+    const calls = process.env.BENCH_CALLS
+    if (calls !== undefined) {
+      const count = Number(calls)
+      if (!Number.isSafeInteger(count) || count < 0) {
+        throw new Error(
+          `driver: BENCH_CALLS must be a whole number of calls, got "${calls}"; e.g. BENCH_CALLS=2000.`,
+        )
+      }
+      for (let i = 0; i < count; i++) await session.add(i, 1)
+      result.metrics = { calls: count }
+    } else {
+      result.metrics = await runWorkload(workload as WorkloadId, session)
+    }
     const max = session.maxInbound()
     if (max !== undefined) result.maxInbound = max
   } finally {

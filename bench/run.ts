@@ -14,6 +14,13 @@
  *   --no-write                                      print only, leave RESULTS.md alone
  *   --profile                                       profile client and host (nmrpc unless --contenders) into bench/PROFILE.md
  *   --profile-file NAME.md                          write the profile to bench/NAME.md instead
+ *   --baseline-dist DIR                             adds contender "nmrpc (baseline)": the nmrpc adapter against
+ *                                                   the built dist/ DIR of another commit, round-robin with this one
+ *
+ * A baseline dist, so that before/after run paired in one run (issue 15: no ratio to raw worse by 5%):
+ *   git worktree add /tmp/before <rev> && cp -r node_modules /tmp/before/ && (cd /tmp/before && npm run build)
+ *   npm run bench -- --baseline-dist /tmp/before/dist --only rtt,inflight
+ * (`git worktree remove /tmp/before` afterwards). The package.json beside DIR is installed with it.
  */
 import { spawn } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
@@ -42,13 +49,16 @@ const DRIVER_TIMEOUT_MS = 180_000
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const outDir = join(root, '.tmp', 'bench')
+/** The second bundle, whose `nmrpc` is the baseline dist (`--baseline-dist`). */
+const baselineDir = join(root, '.tmp', 'bench-baseline')
 
 /**
  * Runs one measurement in a fresh driver process; bounded, and never throws (errors become results).
  * `nodeFlags` go to the driver's node and, through BENCH_HOST_FLAGS, to the host's.
  */
 function runDriver(contender: ContenderName, workload: WorkloadId, nodeFlags: string[] = []) {
-  const driver = [join(outDir, 'driver.mjs'), contender, workload, join(outDir, 'hosts')]
+  const dir = contender === 'nmrpc-baseline' ? baselineDir : outDir
+  const driver = [join(dir, 'driver.mjs'), contender, workload, join(dir, 'hosts')]
   const node = [process.execPath, '--expose-gc', ...nodeFlags, ...driver]
   const argv = PINNED.has(workload) ? ['taskset', '-c', '0', ...node] : node
   return new Promise<DriverResult>((done) => {
@@ -85,6 +95,7 @@ async function main(): Promise<void> {
       profile: { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
       'profile-file': { type: 'string' },
+      'baseline-dist': { type: 'string' },
     },
   })
   if (values.quick) useQuickLoad()
@@ -113,12 +124,29 @@ async function main(): Promise<void> {
       `--only: no workload group "${unknownGroup}"; use ${[...Object.keys(GROUPS), 'cold', 'stall'].join(',')}.`,
     )
   const workloads = groups.flatMap((g) => GROUPS[g]!)
-  const asked = (values.contenders?.split(',') ?? [...CONTENDERS]) as ContenderName[]
+  const baseline = values['baseline-dist']
+  const asked = (values.contenders?.split(',') ??
+    CONTENDERS.filter((c) => c !== 'nmrpc-baseline')) as ContenderName[]
   const unknownContender = asked.find((c) => !CONTENDERS.includes(c))
   if (unknownContender)
     throw new Error(`--contenders: no contender "${unknownContender}"; use ${CONTENDERS.join(',')}.`)
+  if (asked.includes('nmrpc-baseline') && baseline === undefined)
+    throw new Error(
+      '--contenders nmrpc-baseline needs --baseline-dist <dir>, the built dist/ of another commit.',
+    )
+  if (baseline !== undefined && !asked.includes('nmrpc-baseline')) {
+    const at = asked.indexOf('nmrpc')
+    asked.splice(at < 0 ? asked.length : at + 1, 0, 'nmrpc-baseline')
+  }
   mkdirSync(outDir, { recursive: true })
   const built = installSnapshot(root, outDir)
+  if (baseline !== undefined) {
+    mkdirSync(baselineDir, { recursive: true })
+    if (!installSnapshot(root, baselineDir, resolve(baseline)))
+      throw new Error(
+        `--baseline-dist: "${baseline}" has no client, server and node entries; give the dist/ of a built checkout (see the header of bench/run.ts).`,
+      )
+  }
   const notes: string[] = []
   const contenders = asked.filter((c) => {
     if (!c.startsWith('nmrpc') || built) return true
@@ -130,6 +158,7 @@ async function main(): Promise<void> {
     throw new Error(`--reps: "${values.reps}" is not a whole number >= 1.`)
 
   await bundleBench(join(root, 'bench'), outDir)
+  if (baseline !== undefined) await bundleBench(join(root, 'bench'), baselineDir)
 
   if (values.profile) {
     const who = values.contenders ? contenders : (['nmrpc'] as ContenderName[])

@@ -2,7 +2,7 @@ import { createBirpc } from 'birpc'
 import type { BirpcClientFunctions, BirpcHostFunctions } from '../hosts/birpc'
 import { encodeFrame, FrameReader } from '../lib/framing'
 import { spawnOverPipes, stopChild } from '../lib/pipes'
-import { type BenchSession, fromBase64, hostArgs } from '../lib/session'
+import { type BenchSession, fromBase64, hostArgs, hostNode } from '../lib/session'
 import { StreamSink } from '../lib/streamEmulation'
 
 /**
@@ -13,7 +13,7 @@ import { StreamSink } from '../lib/streamEmulation'
  * const session = await startBirpc('.tmp/bench/hosts/birpc.mjs')
  */
 export async function startBirpc(hostScript: string): Promise<BenchSession> {
-  const piped = spawnOverPipes(process.execPath, hostArgs(hostScript))
+  const piped = spawnOverPipes(hostNode(), hostArgs(hostScript))
   const sinks = new Map<number, StreamSink>()
   let nextStream = 1
   let reader: FrameReader | undefined

@@ -3,7 +3,7 @@ import type { CapnwebApi } from '../hosts/capnweb'
 import { CapnwebPortTransport } from '../lib/capnwebPort'
 import { FramedPort } from '../lib/framedPort'
 import { spawnOverPipes, stopChild } from '../lib/pipes'
-import { type BenchSession, hostArgs } from '../lib/session'
+import { type BenchSession, hostArgs, hostNode } from '../lib/session'
 
 /**
  * The capnweb contender's browser side: an `RpcSession` over `CapnwebPortTransport` (capnweb's
@@ -14,7 +14,7 @@ import { type BenchSession, hostArgs } from '../lib/session'
  * const session = await startCapnweb('.tmp/bench/hosts/capnweb.mjs')
  */
 export async function startCapnweb(hostScript: string): Promise<BenchSession> {
-  const piped = spawnOverPipes(process.execPath, hostArgs(hostScript))
+  const piped = spawnOverPipes(hostNode(), hostArgs(hostScript))
   const port = new FramedPort(piped.fromChild, piped.toChild)
   const rpc = new RpcSession<CapnwebApi>(new CapnwebPortTransport(port))
   const api = rpc.getRemoteMain()

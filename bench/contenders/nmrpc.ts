@@ -1,5 +1,5 @@
 import type { BenchHost } from '../hosts/nmrpc'
-import { type BenchSession, hostArgs } from '../lib/session'
+import { type BenchSession, hostArgs, hostNode } from '../lib/session'
 
 /**
  * The nmrpc contender's browser side, exactly as a user calls it: `createClient` over `spawnHost` (which
@@ -15,7 +15,7 @@ export async function startNmrpc(hostScript: string): Promise<BenchSession> {
   const { spawnHost } = await import('nmrpc/node')
   let hostPid: number | undefined
   const client = createClient<BenchHost>(
-    spawnHost(process.execPath, hostArgs(hostScript), {
+    spawnHost(hostNode(), hostArgs(hostScript), {
       stderr: 'inherit',
       onSpawn: (child) => {
         hostPid = child.pid

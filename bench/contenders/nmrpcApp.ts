@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import type { BenchAppHost } from '../hosts/nmrpcApp'
-import { type BenchSession, hostArgs } from '../lib/session'
+import { type BenchSession, hostArgs, hostNode } from '../lib/session'
 
 /**
  * The nmrpc app-mode contender: the host runs as an app (`serve()`), started first; the client reaches it
@@ -28,7 +28,7 @@ export async function startNmrpcApp(
     BENCH_APP_NAME: name,
     ...(opts.copy ? { NMRPC_RELAY_COPY: '1' } : {}),
   }
-  const app = spawn(process.execPath, hostArgs(hostScript), { env, stdio: ['ignore', 'pipe', 'inherit'] })
+  const app = spawn(hostNode(), hostArgs(hostScript), { env, stdio: ['ignore', 'pipe', 'inherit'] })
   await new Promise<void>((resolve, reject) => {
     app.stdout!.setEncoding('utf8').once('data', () => resolve())
     app.once('exit', (code) => reject(new Error(`bench app exited with ${code} before it was ready`)))

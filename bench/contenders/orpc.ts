@@ -4,7 +4,7 @@ import type { RouterClient } from '@orpc/server'
 import type { OrpcRouter } from '../hosts/orpc'
 import { FramedPort } from '../lib/framedPort'
 import { spawnOverPipes, stopChild } from '../lib/pipes'
-import { type BenchSession, fromBase64, hostArgs } from '../lib/session'
+import { type BenchSession, fromBase64, hostArgs, hostNode } from '../lib/session'
 
 /**
  * The oRPC contender's browser side: `createORPCClient` over oRPC's own message-port `RPCLink`, given a
@@ -17,7 +17,7 @@ import { type BenchSession, fromBase64, hostArgs } from '../lib/session'
  * const session = await startOrpc('.tmp/bench/hosts/orpc.mjs')
  */
 export async function startOrpc(hostScript: string): Promise<BenchSession> {
-  const piped = spawnOverPipes(process.execPath, hostArgs(hostScript))
+  const piped = spawnOverPipes(hostNode(), hostArgs(hostScript))
   const port = new FramedPort(piped.fromChild, piped.toChild)
   const client: RouterClient<OrpcRouter> = createORPCClient(new RPCLink({ port }))
 

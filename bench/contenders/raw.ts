@@ -1,6 +1,6 @@
 import { encodeFrame, FrameReader } from '../lib/framing'
 import { spawnOverPipes, stopChild } from '../lib/pipes'
-import { type BenchSession, fromBase64, hostArgs } from '../lib/session'
+import { type BenchSession, fromBase64, hostArgs, hostNode } from '../lib/session'
 import { StreamSink } from '../lib/streamEmulation'
 
 type Inbound = { id: number; r?: unknown; e?: string } | { s: number; d: string }
@@ -19,7 +19,7 @@ interface Pending {
  * const session = await startRaw('.tmp/bench/hosts/raw.mjs')
  */
 export async function startRaw(hostScript: string): Promise<BenchSession> {
-  const piped = spawnOverPipes(process.execPath, hostArgs(hostScript))
+  const piped = spawnOverPipes(hostNode(), hostArgs(hostScript))
   const pending = new Map<number, Pending>()
   const sinks = new Map<number, StreamSink>()
   let nextId = 1

@@ -2,7 +2,7 @@ import { createTRPCClient } from '@trpc/client'
 import type { TrpcRouter } from '../hosts/trpc'
 import { FramedPort } from '../lib/framedPort'
 import { spawnOverPipes, stopChild } from '../lib/pipes'
-import { type BenchSession, fromBase64, hostArgs } from '../lib/session'
+import { type BenchSession, fromBase64, hostArgs, hostNode } from '../lib/session'
 import { portLink } from '../lib/trpcPort'
 
 /**
@@ -14,7 +14,7 @@ import { portLink } from '../lib/trpcPort'
  * const session = await startTrpc('.tmp/bench/hosts/trpc.mjs')
  */
 export async function startTrpc(hostScript: string): Promise<BenchSession> {
-  const piped = spawnOverPipes(process.execPath, hostArgs(hostScript))
+  const piped = spawnOverPipes(hostNode(), hostArgs(hostScript))
   const port = new FramedPort(piped.fromChild, piped.toChild)
   const client = createTRPCClient<TrpcRouter>({ links: [portLink(port)] })
 

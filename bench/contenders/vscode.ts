@@ -1,7 +1,7 @@
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node'
 import { ContentLengthWatcher } from '../lib/framing'
 import { spawnOverPipes, stopChild } from '../lib/pipes'
-import { type BenchSession, fromBase64, hostArgs } from '../lib/session'
+import { type BenchSession, fromBase64, hostArgs, hostNode } from '../lib/session'
 import { StreamSink } from '../lib/streamEmulation'
 
 /**
@@ -13,7 +13,7 @@ import { StreamSink } from '../lib/streamEmulation'
  * const session = await startVscode('.tmp/bench/hosts/vscode.mjs')
  */
 export async function startVscode(hostScript: string): Promise<BenchSession> {
-  const piped = spawnOverPipes(process.execPath, hostArgs(hostScript))
+  const piped = spawnOverPipes(hostNode(), hostArgs(hostScript))
   const watcher = new ContentLengthWatcher()
   piped.fromChild.on('data', (chunk: Buffer) => watcher.push(chunk))
   const connection = createMessageConnection(

@@ -44,14 +44,15 @@ export async function bundleBench(benchDir: string, outDir: string): Promise<voi
  * @example
  * if (!installSnapshot(root, '.tmp/bench')) notes.push('nmrpc was left out')
  */
-export function installSnapshot(root: string, outDir: string): boolean {
-  const entries = ['client', 'server', 'node'].map((entry) => join(root, 'dist', entry, 'index.js'))
+export function installSnapshot(root: string, outDir: string, dist = join(root, 'dist')): boolean {
+  const entries = ['client', 'server', 'node'].map((entry) => join(dist, entry, 'index.js'))
   if (!entries.every((file) => existsSync(file))) return false
   const target = join(outDir, 'node_modules', 'nmrpc')
   rmSync(target, { recursive: true, force: true })
   mkdirSync(target, { recursive: true })
-  cpSync(join(root, 'dist'), join(target, 'dist'), { recursive: true })
-  cpSync(join(root, 'package.json'), join(target, 'package.json'))
+  cpSync(dist, join(target, 'dist'), { recursive: true })
+  // The package.json beside that dist: its exports map is the one that dist was built for.
+  cpSync(join(dist, '..', 'package.json'), join(target, 'package.json'))
   // Without a package.json of its own, outDir would sit in nmrpc's scope and Node would resolve
   // `nmrpc/*` by self-reference to the live dist/ instead of the copy.
   writeFileSync(

@@ -14,6 +14,7 @@ const LABELS: Record<ContenderName, string> = {
   nmrpc: 'nmrpc',
   'nmrpc-app': 'nmrpc app (relay)',
   'nmrpc-app-copy': 'nmrpc app (relay copying)',
+  'nmrpc-baseline': 'nmrpc (baseline)',
   birpc: 'birpc',
   vscode: 'vscode-jsonrpc',
   orpc: 'oRPC',

@@ -42,6 +42,8 @@ export const CONTENDERS = [
   'nmrpc',
   'nmrpc-app',
   'nmrpc-app-copy',
+  /** nmrpc's adapter against another commit's dist (`npm run bench -- --baseline-dist <dir>`). */
+  'nmrpc-baseline',
   'birpc',
   'vscode',
   'orpc',
@@ -66,11 +68,34 @@ export function fromBase64(text: string): Uint8Array {
  * BENCH_HOST_FLAGS (a JSON array; `--profile` uses it for `--cpu-prof`, which NODE_OPTIONS refuses).
  *
  * @example
- * spawnOverPipes(process.execPath, hostArgs('.tmp/bench/hosts/raw.mjs'))
+ * spawnOverPipes(hostNode(), hostArgs('.tmp/bench/hosts/raw.mjs'))
  */
 export function hostArgs(script: string): string[] {
   const flags = process.env.BENCH_HOST_FLAGS
-  return flags ? [...(JSON.parse(flags) as string[]), script] : [script]
+  const args = flags ? [...(JSON.parse(flags) as string[]), script] : [script]
+  const wrap = hostWrap()
+  return wrap ? [...wrap.slice(1), process.execPath, ...args] : args
+}
+
+/**
+ * The program that starts a host: node, or the first word of BENCH_HOST_WRAP (a JSON array such as
+ * `["valgrind","--tool=callgrind"]`, which bench/callgrind.ts uses to count the host's instructions;
+ * `hostArgs` puts the rest of it and node in front of the script).
+ */
+export function hostNode(): string {
+  return hostWrap()?.[0] ?? process.execPath
+}
+
+function hostWrap(): string[] | undefined {
+  const wrap = process.env.BENCH_HOST_WRAP
+  if (!wrap) return undefined
+  const words = JSON.parse(wrap) as unknown
+  if (!Array.isArray(words) || words.length === 0 || !words.every((word) => typeof word === 'string')) {
+    throw new Error(
+      `BENCH_HOST_WRAP must be a non-empty JSON array of strings, got ${wrap}; e.g. ["valgrind","--tool=callgrind"].`,
+    )
+  }
+  return words
 }
 
 /** How a contender carries the stream and the binary result: its own feature, or the bench's stand-in. */
@@ -95,6 +120,11 @@ export const CARRIAGE: Record<ContenderName, { stream: Carriage; binary: Carriag
     adapter: '`createClient` over `spawnHost` (its own Port over pipes), `defineHost(...).listen()`',
     stream: { emulated: false, how: 'async generator, credit-based flow control' },
     binary: { emulated: false, how: 'Uint8Array as binary parts of 48 KiB' },
+  },
+  'nmrpc-baseline': {
+    adapter: 'the nmrpc adapter, run against the dist given by `--baseline-dist` (another commit)',
+    stream: { emulated: false, how: 'as nmrpc' },
+    binary: { emulated: false, how: 'as nmrpc' },
   },
   'nmrpc-app': {
     adapter:

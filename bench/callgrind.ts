@@ -1,0 +1,74 @@
+/**
+ * Instructions per small sequential call, load-independently: each side (the "browser" driver or the
+ * host) runs under `valgrind --tool=callgrind` while the other runs outside it, once with N calls and
+ * once with none; per call = (total at N - total at 0) / N. Callgrind's counts repeat exactly for the same
+ * binary and inputs, so two builds compare on a busy machine where wall-clock timings cannot.
+ *
+ * Usage: npx tsx bench/callgrind.ts [--contenders raw,nmrpc,birpc] [--calls 2000] [--sides client,host]
+ * Bundles the driver and hosts and snapshots dist/ like `npm run bench` (run `npm run build` first).
+ * Takes about a minute per (contender, side) pair.
+ */
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { bundleBench, installSnapshot } from './lib/bundle'
+import { CONTENDERS, type ContenderName } from './lib/session'
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const outDir = join(root, '.tmp', 'bench')
+const cgDir = join(root, '.tmp', 'callgrind')
+
+const { values } = parseArgs({
+  options: {
+    contenders: { type: 'string', default: 'raw,nmrpc,birpc' },
+    calls: { type: 'string', default: '2000' },
+    sides: { type: 'string', default: 'client,host' },
+  },
+})
+const contenders = values.contenders.split(',') as ContenderName[]
+for (const name of contenders) {
+  if (!CONTENDERS.includes(name))
+    throw new Error(`callgrind: unknown contender "${name}"; use ${CONTENDERS.join(', ')}.`)
+}
+const calls = Number(values.calls)
+if (!Number.isSafeInteger(calls) || calls < 1)
+  throw new Error(`callgrind: --calls must be >= 1, got "${values.calls}".`)
+const sides = values.sides.split(',')
+
+/** Total instructions (Ir) that callgrind wrote for the process it ran. */
+function totalIr(file: string): number {
+  const line = readFileSync(file, 'utf8')
+    .split('\n')
+    .find((text) => text.startsWith('totals:') || text.startsWith('summary:'))
+  if (!line) throw new Error(`callgrind: no totals in ${file}; did valgrind finish?`)
+  return Number(line.split(/\s+/)[1])
+}
+
+function run(contender: ContenderName, side: string, count: number): number {
+  const file = join(cgDir, `${contender}-${side}-${count}.out`)
+  rmSync(file, { force: true })
+  const valgrind = ['valgrind', '--tool=callgrind', `--callgrind-out-file=${file}`]
+  const driver = [join(outDir, 'driver.mjs'), contender, 'rtt', join(outDir, 'hosts')]
+  const env: NodeJS.ProcessEnv = { ...process.env, BENCH_CALLS: String(count) }
+  const argv = side === 'client' ? [...valgrind, process.execPath, ...driver] : [process.execPath, ...driver]
+  if (side === 'host') env.BENCH_HOST_WRAP = JSON.stringify(valgrind)
+  const result = spawnSync(argv[0]!, argv.slice(1), { cwd: root, env, encoding: 'utf8', timeout: 600_000 })
+  if (result.status !== 0)
+    throw new Error(`callgrind: ${contender} ${side} N=${count} failed: ${result.stdout}${result.stderr}`)
+  return totalIr(file)
+}
+
+mkdirSync(cgDir, { recursive: true })
+if (!installSnapshot(root, outDir))
+  throw new Error('callgrind: dist/ is incomplete; run `npm run build` first.')
+await bundleBench(join(root, 'bench'), outDir)
+for (const contender of contenders) {
+  for (const side of sides) {
+    const none = run(contender, side, 0)
+    const many = run(contender, side, calls)
+    const per = Math.round((many - none) / calls)
+    process.stdout.write(`${contender}\t${side}\tN=0 ${none}\tN=${calls} ${many}\tper call ${per}\n`)
+  }
+}
