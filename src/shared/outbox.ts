@@ -71,7 +71,10 @@ export class Outbox {
       // A payload that is (or directly holds) a string too long for the length test to pass goes straight
       // to string parts, as the test below would send it: stringifying the whole envelope first would
       // quote that string twice (callgrind: two full stringifies per 1 MiB echo on the host).
-      if (this.stringParts && holdsLargeString(env, Math.floor(limit / 3) + 1)) {
+      if (
+        this.stringParts &&
+        holdsLargeString(env, Math.max(this.minStringLength(), Math.floor(limit / 3) + 1))
+      ) {
         const split = this.sendStrings(env, key)
         if (split) return split
       }
