@@ -154,18 +154,21 @@ export class NativeClient implements Client<unknown> {
   readonly #host: string
   readonly #codec: Codec
   readonly #handlers
-  private readonly eventListeners = new Map<string, Set<Listener>>()
+  readonly #eventListeners = new Map<string, Set<Listener>>()
   readonly #stateListeners = new Set<(state: ClientState, error?: RpcError) => void>()
   #helloWaiters: Array<{ resolve: (h: HostInfo) => void; reject: (e: RpcError) => void }> = []
   #hello: HostInfo | null = null
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined
   #reconnectAttempts = 0
 
-  constructor(
-    private readonly target: string | PortFactory,
-    private readonly options: ClientOptions,
-    private readonly parts: ClientParts,
-  ) {
+  readonly #target: string | PortFactory
+  readonly #options: ClientOptions
+  readonly #parts: ClientParts
+
+  constructor(target: string | PortFactory, options: ClientOptions, parts: ClientParts) {
+    this.#target = target
+    this.#options = options
+    this.#parts = parts
     this.#host = typeof target === 'string' ? target : (target.hostName ?? 'native host')
     const codec = options.codec ?? parts.codec?.()
     if (!codec)
@@ -193,8 +196,8 @@ export class NativeClient implements Client<unknown> {
   #view(options: CallOptions): ClientView<unknown> {
     return {
       call: createCallProxy((path, args) =>
-        this.options.use?.length
-          ? runClientMiddleware(this.options.use, path, args, options, (p, a, o) => this.#invoke(p, a, o))
+        this.#options.use?.length
+          ? runClientMiddleware(this.#options.use, path, args, options, (p, a, o) => this.#invoke(p, a, o))
           : this.#invoke(path, args, options),
       ) as Remote<unknown>,
       with: (more) => this.#view({ ...options, ...more }),
@@ -202,13 +205,13 @@ export class NativeClient implements Client<unknown> {
   }
 
   #invoke(path: string, args: unknown[], options: CallOptions): RemoteCall {
-    if (this.options.mode === 'oneshot') {
+    if (this.#options.mode === 'oneshot') {
       if (this.state === 'closed')
         return this.#failed(path, new RpcError('CLOSED', `the client of "${this.#host}" was closed`))
-      return this.parts.oneShot!(this.target, path, args, {
+      return this.#parts.oneShot!(this.#target, path, args, {
         ...options,
         codec: this.#codec,
-        timeout: options.timeout ?? this.options.timeout ?? DEFAULT_TIMEOUT,
+        timeout: options.timeout ?? this.#options.timeout ?? DEFAULT_TIMEOUT,
       })
     }
     const session = this.#ensure()
@@ -223,7 +226,7 @@ export class NativeClient implements Client<unknown> {
   }
 
   connect(): Promise<HostInfo> {
-    if (this.options.mode === 'oneshot')
+    if (this.#options.mode === 'oneshot')
       return Promise.reject(
         new TypeError("connect() needs mode 'port'; in one-shot mode every call starts the host"),
       )
@@ -234,15 +237,15 @@ export class NativeClient implements Client<unknown> {
   }
 
   on(name: string, listener: (data: unknown) => void): () => void {
-    let set = this.eventListeners.get(name)
+    let set = this.#eventListeners.get(name)
     if (!set) {
       set = new Set()
-      this.eventListeners.set(name, set)
+      this.#eventListeners.set(name, set)
     }
     set.add(listener)
     return () => {
       set.delete(listener)
-      if (set.size === 0) this.eventListeners.delete(name)
+      if (set.size === 0) this.#eventListeners.delete(name)
     }
   }
 
@@ -258,7 +261,7 @@ export class NativeClient implements Client<unknown> {
           }
           return this.onStateChange((state, error) => {
             if (state === 'closed') listener(undefined)
-            else if (state === 'disconnected' && !this.options.reconnect) listener(error)
+            else if (state === 'disconnected' && !this.#options.reconnect) listener(error)
           })
         },
       },
@@ -303,7 +306,7 @@ export class NativeClient implements Client<unknown> {
     if (this.#session) return this.#session
     let port: PortLike
     try {
-      port = typeof this.target === 'string' ? connectNative(this.target) : this.target()
+      port = typeof this.#target === 'string' ? connectNative(this.#target) : this.#target()
     } catch (e) {
       const error = new RpcError(
         'DISCONNECTED',
@@ -316,16 +319,16 @@ export class NativeClient implements Client<unknown> {
       this.#setState('disconnected', error)
       return error
     }
-    const o = this.options
+    const o = this.#options
     const log = o.log ?? ((line: string) => console.warn(line))
     const transport = new PortTransport(
       port,
       this.#host,
       o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
-      typeof this.target === 'string',
+      typeof this.#target === 'string',
     )
     const traced = o.trace
-      ? this.parts.trace!(transport, {
+      ? this.#parts.trace!(transport, {
           side: 'client',
           log: o.trace === true ? log : o.trace,
           byteLength: nodeByteLength ?? utf8Length,
@@ -337,13 +340,13 @@ export class NativeClient implements Client<unknown> {
       self: 'the extension',
       handlers: this.#handlers,
       ...resolveLimits(o, this.#codec),
-      incoming: this.#handlers ? this.parts.handlers!.incoming : undefined,
+      incoming: this.#handlers ? this.#parts.handlers!.incoming : undefined,
       impl: IMPL,
       byteLength: nodeByteLength ?? utf8Length,
       log,
       context: (base: BaseContext) => ({ ...base, peer: this.call }),
       onEvent: (name, data) => {
-        const set = this.eventListeners.get(name)
+        const set = this.#eventListeners.get(name)
         if (!set) return
         for (const l of [...set]) {
           try {
@@ -379,7 +382,7 @@ export class NativeClient implements Client<unknown> {
   }
 
   #scheduleReconnect(error: RpcError): void {
-    const r = this.options.reconnect
+    const r = this.#options.reconnect
     if (!r || this.state === 'closed' || this.#reconnectTimer) return
     if (error.code === 'HOST_NOT_FOUND' || error.code === 'FORBIDDEN' || error.code === 'VERSION_MISMATCH')
       return

@@ -76,42 +76,45 @@ export class PortTransport implements Transport {
   #sink: TransportSink | null = null
   #drainScheduled = false
 
-  constructor(
-    private readonly port: PortLike,
-    private readonly host: string,
-    readonly maxMessageBytes: number,
-    /** The host was opened by its registered name (not a port factory such as spawnHost). */
-    private readonly registered: boolean,
-  ) {}
+  readonly #port: PortLike
+  readonly #host: string
+  /** The host was opened by its registered name (not a port factory such as spawnHost). */
+  readonly #registered: boolean
+
+  constructor(port: PortLike, host: string, readonly maxMessageBytes: number, registered: boolean) {
+    this.#port = port
+    this.#host = host
+    this.#registered = registered
+  }
 
   /** What a Port that can tell (spawnHost's) holds unread by the host; browsers' Ports cannot tell. */
   get buffered(): number | undefined {
-    return (this.port as { bufferedAmount?: number }).bufferedAmount
+    return (this.#port as { bufferedAmount?: number }).bufferedAmount
   }
 
   start(sink: TransportSink): void {
     this.#sink = sink
     // spawnHost's Port says when the host has read what it was given: bulk data then waits for it.
-    const drains = (this.port as { onDrain?: { addListener(fn: () => void): void } }).onDrain
+    const drains = (this.#port as { onDrain?: { addListener(fn: () => void): void } }).onDrain
     drains?.addListener(() => {
       if (!this.#closed) sink.drain()
     })
-    this.port.onMessage.addListener((m) => {
+    this.#port.onMessage.addListener((m) => {
       if (!this.#closed) sink.message(m)
     })
-    this.port.onDisconnect.addListener((p) => {
-      const said = portErrorMessage(p ?? this.port)
-      this.#finish(describeDisconnect(this.host, said, this.registered))
+    this.#port.onDisconnect.addListener((p) => {
+      const said = portErrorMessage(p ?? this.#port)
+      this.#finish(describeDisconnect(this.#host, said, this.#registered))
     })
   }
 
   send(message: string | object): boolean {
     if (this.#closed) return true
     try {
-      this.port.postMessage(message)
+      this.#port.postMessage(message)
     } catch (e) {
       // Chromium throws on a disconnected Port before onDisconnect has run.
-      this.#finish(describeDisconnect(this.host, e instanceof Error ? e.message : String(e), this.registered))
+      this.#finish(describeDisconnect(this.#host, e instanceof Error ? e.message : String(e), this.#registered))
       return true
     }
     // A host that reads slower than we write: wait for it (spawnHost's Port says when it drained).
@@ -134,7 +137,7 @@ export class PortTransport implements Transport {
     if (this.#closed) return
     this.#closed = true
     try {
-      this.port.disconnect()
+      this.#port.disconnect()
     } catch {
       // already disconnected
     }
