@@ -7,6 +7,8 @@ const library = {
   'client/core': 'src/client/core.ts',
   'server/index': 'src/server/index.ts',
   'node/index': 'src/node/index.ts',
+  // Not in `exports`: an entry only so that superjson's import lands in a file of its own (see the file).
+  'shared/superjson': 'src/shared/superjsonLib.ts',
 }
 
 const common: Options = {

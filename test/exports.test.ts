@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { build } from 'esbuild'
 import { describe, expect, it } from 'vitest'
 
 // The built package as users get it (npm test builds before running tests): ESM and CJS, through the
@@ -93,6 +94,47 @@ describe('public exports of the built package', () => {
     ]) {
       expect(file).not.toMatch(/from "node:|require\("node:/)
     }
+  })
+
+  // What a consumer's bundler keeps from the built package (esbuild, as scripts/bundle-size.ts measures it):
+  // superjson's package does not say `sideEffects: false`, so one `import 'superjson'` in a dist chunk that
+  // a bundle keeps for other reasons keeps superjson too.
+  const bundled = async (contents: string) => {
+    const r = await build({
+      stdin: { contents, resolveDir: new URL('..', import.meta.url).pathname, loader: 'js' },
+      bundle: true,
+      minify: true,
+      format: 'esm',
+      platform: 'browser',
+      write: false,
+      metafile: true,
+      outfile: 'out.js',
+      logLevel: 'silent',
+    })
+    const inputs = Object.values(r.metafile.outputs)[0]!.inputs
+    return Object.keys(inputs).filter((f) => inputs[f]!.bytesInOutput > 0)
+  }
+
+  it.each([
+    [
+      'createClient from nmrpc/client/core with jsonCodec()',
+      `import { createClient, jsonCodec } from './dist/client/core.js'; globalThis.c = createClient('x', { codec: jsonCodec() })`,
+    ],
+    [
+      'RpcError alone from nmrpc/client',
+      `import { RpcError } from './dist/client/index.js'; globalThis.e = RpcError`,
+    ],
+  ])('a bundle of %s carries no superjson', async (_, contents) => {
+    const files = await bundled(contents)
+    expect(files.some((f) => f.includes('dist/'))).toBe(true)
+    expect(files.filter((f) => f.includes('node_modules'))).toEqual([])
+  })
+
+  it('a bundle that uses superjsonCodec carries superjson', async () => {
+    const files = await bundled(
+      `import { createClient, superjsonCodec } from './dist/client/core.js'; globalThis.c = createClient('x', { codec: superjsonCodec() })`,
+    )
+    expect(files.some((f) => f.includes('node_modules/superjson/'))).toBe(true)
   })
 
   it('declares types first in every export condition', async () => {

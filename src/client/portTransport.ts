@@ -81,7 +81,12 @@ export class PortTransport implements Transport {
   /** The host was opened by its registered name (not a port factory such as spawnHost). */
   readonly #registered: boolean
 
-  constructor(port: PortLike, host: string, readonly maxMessageBytes: number, registered: boolean) {
+  constructor(
+    port: PortLike,
+    host: string,
+    readonly maxMessageBytes: number,
+    registered: boolean,
+  ) {
     this.#port = port
     this.#host = host
     this.#registered = registered
@@ -114,7 +119,9 @@ export class PortTransport implements Transport {
       this.#port.postMessage(message)
     } catch (e) {
       // Chromium throws on a disconnected Port before onDisconnect has run.
-      this.#finish(describeDisconnect(this.#host, e instanceof Error ? e.message : String(e), this.#registered))
+      this.#finish(
+        describeDisconnect(this.#host, e instanceof Error ? e.message : String(e), this.#registered),
+      )
       return true
     }
     // A host that reads slower than we write: wait for it (spawnHost's Port says when it drained).

@@ -1,4 +1,4 @@
-import { SuperJSON } from 'superjson'
+import { SuperJSON } from './superjsonLib.js'
 import { decodeBase64, encodeBase64 } from './base64.js'
 import { type Codec, DEFAULT_BLOB_THRESHOLD, isPlainJson } from './codec.js'
 import { applySuperjsonMeta, type TypeAnnotation } from './superjsonMeta.js'
