@@ -22,6 +22,7 @@ const cases: Record<string, string> = {
   'createClient with jsonCodec()': `import { createClient, jsonCodec } from 'CLIENT'; globalThis.c = createClient('com.acme.app', { codec: jsonCodec() })`,
   'core createClient, jsonCodec()': `import { createClient, jsonCodec } from 'CORE'; globalThis.c = createClient('com.acme.app', { codec: jsonCodec() })`,
   'core createClient, superjson': `import { createClient, superjsonCodec } from 'CORE'; globalThis.c = createClient('com.acme.app', { codec: superjsonCodec() })`,
+  'one-shot core client, jsonCodec()': `import { createClient, jsonCodec, oneShotMode } from 'CORE'; globalThis.c = createClient('com.acme.app', { codec: jsonCodec(), mode: oneShotMode() })`,
   'RpcError only': `import { RpcError } from 'CLIENT'; globalThis.e = RpcError`,
 }
 const trees = {

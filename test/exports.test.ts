@@ -53,8 +53,10 @@ describe('public exports of the built package', () => {
     `)
   })
 
-  it('nmrpc/client/core exports the same names as nmrpc/client', async () => {
-    expect(Object.keys(await dist('client/core')).sort()).toEqual(Object.keys(await dist('client')).sort())
+  it('nmrpc/client/core exports the names of nmrpc/client, and oneShotMode', async () => {
+    expect(Object.keys(await dist('client/core')).sort()).toEqual(
+      [...Object.keys(await dist('client')), 'oneShotMode'].sort(),
+    )
   })
 
   it('nmrpc/server exports', async () => {

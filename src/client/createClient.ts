@@ -178,7 +178,9 @@ export class NativeClient implements Client<unknown> {
       )
     this.#codec = codec
     if (options.mode === 'oneshot' && !parts.oneShot)
-      throw new TypeError(`mode 'oneshot' is not in 'nmrpc/client/core'; ${FULL}`)
+      throw new TypeError(
+        `mode 'oneshot' is not in 'nmrpc/client/core': pass mode: oneShotMode() (from 'nmrpc/client/core'), or ${FULL}`,
+      )
     if (options.trace && !parts.trace)
       throw new TypeError(`the trace option is not in 'nmrpc/client/core'; ${FULL}`)
     if (options.handlers && !parts.handlers)
