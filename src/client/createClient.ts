@@ -154,7 +154,8 @@ export class NativeClient implements Client<unknown> {
   readonly #host: string
   readonly #codec: Codec
   readonly #handlers
-  readonly #eventListeners = new Map<string, Set<Listener>>()
+  /** Not a # field: test/integration/clientConventions.test.ts checks that `break` leaves no listener here. */
+  private readonly eventListeners = new Map<string, Set<Listener>>()
   readonly #stateListeners = new Set<(state: ClientState, error?: RpcError) => void>()
   #helloWaiters: Array<{ resolve: (h: HostInfo) => void; reject: (e: RpcError) => void }> = []
   #hello: HostInfo | null = null
@@ -239,15 +240,15 @@ export class NativeClient implements Client<unknown> {
   }
 
   on(name: string, listener: (data: unknown) => void): () => void {
-    let set = this.#eventListeners.get(name)
+    let set = this.eventListeners.get(name)
     if (!set) {
       set = new Set()
-      this.#eventListeners.set(name, set)
+      this.eventListeners.set(name, set)
     }
     set.add(listener)
     return () => {
       set.delete(listener)
-      if (set.size === 0) this.#eventListeners.delete(name)
+      if (set.size === 0) this.eventListeners.delete(name)
     }
   }
 
@@ -348,7 +349,7 @@ export class NativeClient implements Client<unknown> {
       log,
       context: (base: BaseContext) => ({ ...base, peer: this.call }),
       onEvent: (name, data) => {
-        const set = this.#eventListeners.get(name)
+        const set = this.eventListeners.get(name)
         if (!set) return
         for (const l of [...set]) {
           try {

@@ -1,6 +1,6 @@
-import { SuperJSON } from './superjsonLib.js'
 import { decodeBase64, encodeBase64 } from './base64.js'
 import { type Codec, DEFAULT_BLOB_THRESHOLD, isPlainJson } from './codec.js'
+import { SuperJSON } from './superjsonLib.js'
 import { applySuperjsonMeta, type TypeAnnotation } from './superjsonMeta.js'
 import { checkCrossable } from './values.js'
 
