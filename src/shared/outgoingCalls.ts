@@ -1,6 +1,7 @@
 import type { BlobInbox } from './blobs.js'
 import { blobKey } from './blobs.js'
 import type { Codec } from './codec.js'
+import { Deadlines } from './deadlines.js'
 import { callFailed, type fromWireError, RpcError } from './errors.js'
 import type { Ledger } from './ledger.js'
 import { DEFAULT_STREAM_WINDOW, MAX_STREAM_ARGS } from './limits.js'
@@ -130,6 +131,8 @@ export class OutgoingCalls {
       env.b = encoded.blobs.map((b) => b.byteLength)
       sent = r.outbox.sendWithBlobs(env, encoded.blobs, blobKey('call', id, undefined))
     } else sent = r.outbox.send(env, blobKey('call', id, undefined))
+    // It went out in pieces: its end must stop those still unsent.
+    if (sent) oc.pieces = true
     if (streams) {
       oc.args = []
       for (const [i, source] of streams) {
@@ -156,6 +159,7 @@ export class OutgoingCalls {
   }
 
   readonly #hooks = {
+    deadlines: new Deadlines(),
     ended: (oc: OutgoingCall) => {
       const r = this.#r
       const id = oc.id
@@ -165,6 +169,8 @@ export class OutgoingCalls {
           p?.cancel()
           if (p) r.outbox.cancel(blobKey('next', id, s))
         }
+      // A call that went out whole and was answered whole holds nothing anywhere: skip the look.
+      if (!oc.pieces) return
       // What is still moving for this call is of no use any more, in either direction.
       r.outbox.cancel(blobKey('call', id, undefined))
       for (const of of ['ok', 'next', 'err']) {
@@ -249,6 +255,7 @@ export class OutgoingCalls {
   /** Fails every call with `error`; `discard`: unread items of result streams are dropped too. */
   failAll(error: RpcError, discard: boolean): void {
     for (const oc of [...this.#calls.values()]) oc.fail(callFailed(oc.path, error))
+    this.#hooks.deadlines.stop()
     if (discard) for (const [q, path] of this.#readers) q.discard(callFailed(path, error))
     this.#readers.clear()
   }
