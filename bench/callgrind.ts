@@ -5,7 +5,7 @@
  * binary and inputs, so two builds compare on a busy machine where wall-clock timings cannot.
  *
  * Usage: npx tsx bench/callgrind.ts [--contenders raw,nmrpc,birpc] [--calls 2000] [--sides client,host]
- *          [--inflight 1] [--from 0] [--baseline-dist DIR]
+ *          [--inflight 1] [--from 0] [--baseline-dist DIR] [--work .tmp]
  * `--from M`: per call = (total at N - total at M) / (N - M). With M > 0 the JIT's work on the hot path
  * (at N=2000 about half of nmrpc's count: TurboFan compiling it) mostly falls out, leaving the steady state.
  * `--inflight K`: the calls go K at a time (a new one as each ends), like the `inflight64` workload.
@@ -23,9 +23,6 @@ import { bundleBench, installSnapshot } from './lib/bundle'
 import { CONTENDERS, type ContenderName } from './lib/session'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-const outDir = join(root, '.tmp', 'bench')
-const baselineDir = join(root, '.tmp', 'bench-baseline')
-const cgDir = join(root, '.tmp', 'callgrind')
 
 const { values } = parseArgs({
   options: {
@@ -35,8 +32,15 @@ const { values } = parseArgs({
     inflight: { type: 'string', default: '1' },
     from: { type: 'string', default: '0' },
     'baseline-dist': { type: 'string' },
+    work: { type: 'string', default: join(root, '.tmp') },
   },
 })
+// Separate --work directories (inside the checkout, so that the bundles find its node_modules) let two
+// runs go at once without bundling over each other.
+const work = resolve(values.work)
+const outDir = join(work, 'bench')
+const baselineDir = join(work, 'bench-baseline')
+const cgDir = join(work, 'callgrind')
 const contenders = values.contenders.split(',') as ContenderName[]
 const baseline = values['baseline-dist']
 if (baseline !== undefined && !contenders.includes('nmrpc-baseline')) {
@@ -71,7 +75,22 @@ function totalIr(file: string): number {
   return Number(line.split(/\s+/)[1])
 }
 
+/**
+ * A host under valgrind can take longer to exit than spawnHost's 2 s before it kills it (a busy machine),
+ * and a killed callgrind writes no totals: such a run is tried again, up to 3 times.
+ */
 function run(contender: ContenderName, side: string, count: number): number {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return runOnce(contender, side, count)
+    } catch (e) {
+      if (attempt >= 3 || !(e instanceof Error) || !e.message.includes('no totals')) throw e
+      process.stderr.write(`callgrind: ${contender} ${side} N=${count} wrote no totals; trying again\n`)
+    }
+  }
+}
+
+function runOnce(contender: ContenderName, side: string, count: number): number {
   const file = join(cgDir, `${contender}-${side}-${count}-x${inflight}.out`)
   rmSync(file, { force: true })
   const valgrind = ['valgrind', '--tool=callgrind', `--callgrind-out-file=${file}`]
