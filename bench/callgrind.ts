@@ -102,7 +102,10 @@ function runOnce(contender: ContenderName, side: string, count: number): number 
     BENCH_INFLIGHT: String(inflight),
   }
   const argv = side === 'client' ? [...valgrind, process.execPath, ...driver] : [process.execPath, ...driver]
-  if (side === 'host') env.BENCH_HOST_WRAP = JSON.stringify(valgrind)
+  if (side === 'host') {
+    env.BENCH_HOST_WRAP = JSON.stringify(valgrind)
+    env.BENCH_KILL_AFTER = '60000' // the nmrpc adapters' spawnHost: let valgrind write its totals
+  }
   const result = spawnSync(argv[0]!, argv.slice(1), { cwd: root, env, encoding: 'utf8', timeout: 600_000 })
   if (result.status !== 0)
     throw new Error(`callgrind: ${contender} ${side} N=${count} failed: ${result.stdout}${result.stderr}`)
