@@ -1,8 +1,9 @@
 import type { Deadlines, Timed } from './deadlines.js'
 import { RpcError } from './errors.js'
+import type { Ledger } from './ledger.js'
 import type { Producer } from './producer.js'
-import type { RemoteCall } from './remoteCall.js'
-import type { StreamQueue } from './streamQueue.js'
+import { RemoteCall } from './remoteCall.js'
+import type { StreamQueue, StreamQueueHooks } from './streamQueue.js'
 
 /**
  * Where a call this end made stands:
@@ -19,6 +20,8 @@ export interface OutgoingHooks {
   ended(call: OutgoingCall): void
   /** Tell the peer to stop working on the call. */
   cancel(call: OutgoingCall, why: string): void
+  /** Grant the peer `n` more items of the call's result stream. */
+  credit(call: OutgoingCall, n: number): void
   /** The session's reply deadlines (one timer for all its calls). */
   readonly deadlines: Deadlines
 }
@@ -28,8 +31,10 @@ export interface OutgoingHooks {
  * reply envelopes to it; each method says whether the envelope made sense in the current state, and an
  * envelope that does not fails the call with `PROTOCOL_ERROR` instead of leaving it pending.
  */
-export class OutgoingCall implements Timed {
+export class OutgoingCall implements Timed, StreamQueueHooks {
   state: OutgoingState = 'waiting'
+  /** What the caller holds: awaitable and iterable; its result stream's consumer reports back here. */
+  readonly call: RemoteCall
   /** Producers of this call's argument streams, by argument index. */
   args: Producer[] | undefined
   /**
@@ -47,12 +52,14 @@ export class OutgoingCall implements Timed {
   constructor(
     readonly id: number,
     readonly path: string,
-    readonly call: RemoteCall,
+    window: number,
+    ledger: Ledger,
     private readonly peer: string,
     private readonly timeout: number,
     private readonly signal: AbortSignal | undefined,
     private readonly hooks: OutgoingHooks,
   ) {
+    this.call = new RemoteCall(path, window, this, ledger)
     this.#arm()
     if (signal) {
       this.#onAbort = () => {
@@ -62,6 +69,18 @@ export class OutgoingCall implements Timed {
       }
       signal.addEventListener('abort', this.#onAbort, { once: true })
     }
+  }
+
+  /** @internal The consumer of the result stream took `n` items. */
+  grant(n: number): void {
+    this.hooks.credit(this, n)
+  }
+
+  /** @internal The caller stopped reading the result (break before the first item, return, abort). */
+  cancel(why: string): void {
+    if (this.state === 'done') return
+    this.end()
+    this.hooks.cancel(this, why)
   }
 
   /** True until the call settled. */

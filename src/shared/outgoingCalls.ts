@@ -20,7 +20,7 @@ import type {
 import type { Reassembler } from './reassembler.js'
 import { RemoteCall } from './remoteCall.js'
 import type { CallOptions, Decoded, SessionOptions } from './sessionRouter.js'
-import type { StreamQueue } from './streamQueue.js'
+import type { StreamQueue, StreamQueueHooks } from './streamQueue.js'
 import type { StringInbox } from './stringParts.js'
 import { asStreamArg, cannotSendArguments } from './values.js'
 
@@ -37,6 +37,15 @@ export interface CallerRouter extends ProducerSink {
   heldSize(env: Envelope & { r?: unknown; x?: unknown }): number
   fromWire(e: Parameters<typeof fromWireError>[0]): RpcError
   track(p: Promise<void>): void
+}
+
+const NO_HOOKS: StreamQueueHooks = { grant() {}, cancel() {} }
+
+/** A call that failed before it was sent: it has no stream to report on. */
+function failedCall(path: string, window: number, error: RpcError): RemoteCall {
+  const call = new RemoteCall(path, window, NO_HOOKS)
+  call.settleError(error)
+  return call
 }
 
 /**
@@ -73,58 +82,53 @@ export class OutgoingCalls {
   call(path: string, args: unknown[], opts: CallOptions = {}): RemoteCall {
     const r = this.#r
     const o = r.o
-    const id = ++this.#seq
     const window = opts.window ?? o.streamWindow
-    const call: RemoteCall = new RemoteCall(
-      path,
-      window,
-      {
-        grant: (n) => {
-          r.outbox.send({ t: 'credit', id, n })
-        },
-        cancel: (why) => {
-          const oc = this.#calls.get(id)
-          if (!oc?.live) return
-          oc.end()
-          r.outbox.send({ t: 'cancel', id, why })
-        },
-      },
-      r.ledger,
-    )
     const refused = this.#refusal(path, opts)
-    if (refused) {
-      call.settleError(refused)
-      return call
-    }
+    if (refused) return failedCall(path, window, refused)
 
     let streams: Array<[number, AsyncIterable<unknown>]> | undefined
-    const sendArgs = args.slice()
+    // Copied only when a stream argument is replaced by null: most calls send their arguments as given.
+    let sendArgs = args
     for (let i = 0; i < args.length; i++) {
       const s = asStreamArg(args[i])
       if (!s) continue
       streams ??= []
-      if (streams.length >= MAX_STREAM_ARGS) {
-        call.settleError(
+      if (streams.length >= MAX_STREAM_ARGS)
+        return failedCall(
+          path,
+          window,
           new RpcError('BAD_REQUEST', `Call to "${path}" has more than ${MAX_STREAM_ARGS} stream arguments`),
         )
-        return call
-      }
       streams.push([i, s])
+      if (sendArgs === args) sendArgs = args.slice()
       sendArgs[i] = null
     }
     let encoded: ReturnType<Codec['encode']>
     try {
       encoded = o.codec.encode(sendArgs)
     } catch (e) {
-      call.settleError(new RpcError('BAD_REQUEST', cannotSendArguments(path, o.peer, e), { cause: e }))
-      return call
+      return failedCall(
+        path,
+        window,
+        new RpcError('BAD_REQUEST', cannotSendArguments(path, o.peer, e), { cause: e }),
+      )
     }
+    const id = ++this.#seq
     const env: CallEnvelope = { t: 'call', id, p: path, a: encoded.json }
     if (encoded.meta !== undefined) env.x = encoded.meta
     if (streams) env.st = streams.map(([i]) => i)
     if (window !== DEFAULT_STREAM_WINDOW) env.w = window
 
-    const oc = new OutgoingCall(id, path, call, o.peer, opts.timeout ?? o.timeout, opts.signal, this.#hooks)
+    const oc = new OutgoingCall(
+      id,
+      path,
+      window,
+      r.ledger,
+      o.peer,
+      opts.timeout ?? o.timeout,
+      opts.signal,
+      this.#hooks,
+    )
     this.#calls.set(id, oc)
     let sent: Promise<void> | undefined
     if (encoded.blobs) {
@@ -141,7 +145,7 @@ export class OutgoingCalls {
         r.track((sent ?? Promise.resolve()).then(() => p.run(source, r)))
       }
     }
-    return call
+    return oc.call
   }
 
   /** Why a call cannot be sent at all (the session closed, too many waiting, already aborted). */
@@ -181,6 +185,9 @@ export class OutgoingCalls {
     },
     cancel: (oc: OutgoingCall, why: string) => {
       this.#r.outbox.send({ t: 'cancel', id: oc.id, why })
+    },
+    credit: (oc: OutgoingCall, n: number) => {
+      this.#r.outbox.send({ t: 'credit', id: oc.id, n })
     },
   }
 
