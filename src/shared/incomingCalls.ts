@@ -220,12 +220,16 @@ export class IncomingCalls {
       this.#fail(ic, 'NOT_FOUND', notFound(env.p, o))
       return
     }
-    const decoded = r.decode(env.a, env.x, env.p, 'arguments', env)
-    if ('error' in decoded) {
-      this.#fail(ic, 'BAD_REQUEST', decoded.error.message)
-      return
+    // Plain JSON (no codec metadata) is the value itself: no decoding, no result object.
+    let args: unknown = env.a
+    if (env.x !== undefined) {
+      const decoded = r.decode(env.a, env.x, env.p, 'arguments', env)
+      if ('error' in decoded) {
+        this.#fail(ic, 'BAD_REQUEST', decoded.error.message)
+        return
+      }
+      args = decoded.value
     }
-    const args = decoded.value
     if (!Array.isArray(args)) {
       this.#fail(ic, 'BAD_REQUEST', `arguments of "${env.p}" must be a list`)
       return

@@ -197,9 +197,17 @@ export class OutgoingCalls {
   ok(env: OkEnvelope): void {
     const oc = this.#calls.get(env.id)
     if (!oc) return // late reply after a timeout or abort
-    const v = this.#r.decode(env.r, env.x, oc.path, 'result', env)
-    if ('error' in v) oc.fail(v.error)
-    else if (!oc.ok(v.value))
+    // Plain JSON (no codec metadata) is the value itself: no decoding, no result object.
+    let value: unknown = env.r
+    if (env.x !== undefined) {
+      const v = this.#r.decode(env.r, env.x, oc.path, 'result', env)
+      if ('error' in v) {
+        oc.fail(v.error)
+        return
+      }
+      value = v.value
+    }
+    if (!oc.ok(value))
       oc.violation(`${this.#r.o.peer} sent a single result ("ok") for a call whose reply is a stream`)
   }
 
