@@ -5,6 +5,12 @@
  * binary and inputs, so two builds compare on a busy machine where wall-clock timings cannot.
  *
  * Usage: npx tsx bench/callgrind.ts [--contenders raw,nmrpc,birpc] [--calls 2000] [--sides client,host]
+ *          [--inflight 1] [--from 0] [--baseline-dist DIR] [--work .tmp]
+ * `--from M`: per call = (total at N - total at M) / (N - M). With M > 0 the JIT's work on the hot path
+ * (at N=2000 about half of nmrpc's count: TurboFan compiling it) mostly falls out, leaving the steady state.
+ * `--inflight K`: the calls go K at a time (a new one as each ends), like the `inflight64` workload.
+ * `--baseline-dist DIR`: adds contender `nmrpc-baseline`, the nmrpc adapter against another commit's
+ * built dist/ (as `npm run bench` does), so that two builds compare in one run.
  * Bundles the driver and hosts and snapshots dist/ like `npm run bench` (run `npm run build` first).
  * Takes about a minute per (contender, side) pair.
  */
@@ -17,17 +23,34 @@ import { bundleBench, installSnapshot } from './lib/bundle'
 import { CONTENDERS, type ContenderName } from './lib/session'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-const outDir = join(root, '.tmp', 'bench')
-const cgDir = join(root, '.tmp', 'callgrind')
 
 const { values } = parseArgs({
   options: {
     contenders: { type: 'string', default: 'raw,nmrpc,birpc' },
     calls: { type: 'string', default: '2000' },
     sides: { type: 'string', default: 'client,host' },
+    inflight: { type: 'string', default: '1' },
+    from: { type: 'string', default: '0' },
+    'baseline-dist': { type: 'string' },
+    work: { type: 'string', default: join(root, '.tmp') },
   },
 })
+// Separate --work directories (inside the checkout, so that the bundles find its node_modules) let two
+// runs go at once without bundling over each other.
+const work = resolve(values.work)
+const outDir = join(work, 'bench')
+const baselineDir = join(work, 'bench-baseline')
+const cgDir = join(work, 'callgrind')
 const contenders = values.contenders.split(',') as ContenderName[]
+const baseline = values['baseline-dist']
+if (baseline !== undefined && !contenders.includes('nmrpc-baseline')) {
+  const at = contenders.indexOf('nmrpc')
+  contenders.splice(at < 0 ? contenders.length : at + 1, 0, 'nmrpc-baseline')
+}
+if (contenders.includes('nmrpc-baseline') && baseline === undefined)
+  throw new Error(
+    'callgrind: contender nmrpc-baseline needs --baseline-dist <dir>, the built dist/ of another commit.',
+  )
 for (const name of contenders) {
   if (!CONTENDERS.includes(name))
     throw new Error(`callgrind: unknown contender "${name}"; use ${CONTENDERS.join(', ')}.`)
@@ -36,6 +59,12 @@ const calls = Number(values.calls)
 if (!Number.isSafeInteger(calls) || calls < 1)
   throw new Error(`callgrind: --calls must be >= 1, got "${values.calls}".`)
 const sides = values.sides.split(',')
+const from = Number(values.from)
+if (!Number.isSafeInteger(from) || from < 0 || from >= calls)
+  throw new Error(`callgrind: --from must be a whole number below --calls, got "${values.from}".`)
+const inflight = Number(values.inflight)
+if (!Number.isSafeInteger(inflight) || inflight < 1)
+  throw new Error(`callgrind: --inflight must be a whole number >= 1, got "${values.inflight}".`)
 
 /** Total instructions (Ir) that callgrind wrote for the process it ran. */
 function totalIr(file: string): number {
@@ -46,14 +75,37 @@ function totalIr(file: string): number {
   return Number(line.split(/\s+/)[1])
 }
 
+/**
+ * A host under valgrind can take longer to exit than spawnHost's 2 s before it kills it (a busy machine),
+ * and a killed callgrind writes no totals: such a run is tried again, up to 3 times.
+ */
 function run(contender: ContenderName, side: string, count: number): number {
-  const file = join(cgDir, `${contender}-${side}-${count}.out`)
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return runOnce(contender, side, count)
+    } catch (e) {
+      if (attempt >= 3 || !(e instanceof Error) || !e.message.includes('no totals')) throw e
+      process.stderr.write(`callgrind: ${contender} ${side} N=${count} wrote no totals; trying again\n`)
+    }
+  }
+}
+
+function runOnce(contender: ContenderName, side: string, count: number): number {
+  const file = join(cgDir, `${contender}-${side}-${count}-x${inflight}.out`)
   rmSync(file, { force: true })
   const valgrind = ['valgrind', '--tool=callgrind', `--callgrind-out-file=${file}`]
-  const driver = [join(outDir, 'driver.mjs'), contender, 'rtt', join(outDir, 'hosts')]
-  const env: NodeJS.ProcessEnv = { ...process.env, BENCH_CALLS: String(count) }
+  const dir = contender === 'nmrpc-baseline' ? baselineDir : outDir
+  const driver = [join(dir, 'driver.mjs'), contender, 'rtt', join(dir, 'hosts')]
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    BENCH_CALLS: String(count),
+    BENCH_INFLIGHT: String(inflight),
+  }
   const argv = side === 'client' ? [...valgrind, process.execPath, ...driver] : [process.execPath, ...driver]
-  if (side === 'host') env.BENCH_HOST_WRAP = JSON.stringify(valgrind)
+  if (side === 'host') {
+    env.BENCH_HOST_WRAP = JSON.stringify(valgrind)
+    env.BENCH_KILL_AFTER = '60000' // the nmrpc adapters' spawnHost: let valgrind write its totals
+  }
   const result = spawnSync(argv[0]!, argv.slice(1), { cwd: root, env, encoding: 'utf8', timeout: 600_000 })
   if (result.status !== 0)
     throw new Error(`callgrind: ${contender} ${side} N=${count} failed: ${result.stdout}${result.stderr}`)
@@ -64,11 +116,21 @@ mkdirSync(cgDir, { recursive: true })
 if (!installSnapshot(root, outDir))
   throw new Error('callgrind: dist/ is incomplete; run `npm run build` first.')
 await bundleBench(join(root, 'bench'), outDir)
+if (baseline !== undefined) {
+  mkdirSync(baselineDir, { recursive: true })
+  if (!installSnapshot(root, baselineDir, resolve(baseline)))
+    throw new Error(
+      `callgrind: --baseline-dist "${baseline}" has no client, server and node entries; give the dist/ of a built checkout.`,
+    )
+  await bundleBench(join(root, 'bench'), baselineDir)
+}
 for (const contender of contenders) {
   for (const side of sides) {
-    const none = run(contender, side, 0)
+    const none = run(contender, side, from)
     const many = run(contender, side, calls)
-    const per = Math.round((many - none) / calls)
-    process.stdout.write(`${contender}\t${side}\tN=0 ${none}\tN=${calls} ${many}\tper call ${per}\n`)
+    const per = Math.round((many - none) / (calls - from))
+    process.stdout.write(
+      `${contender}\t${side}\tin flight ${inflight}\tN=${from} ${none}\tN=${calls} ${many}\tper call ${per}\n`,
+    )
   }
 }

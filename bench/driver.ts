@@ -6,7 +6,8 @@
  * Usage (after run.ts has bundled it): node --expose-gc .tmp/bench/driver.mjs <contender> <workload> <hostsDir>
  *
  * With BENCH_CALLS=N in the environment it runs N sequential small calls instead of the workload (and
- * reports `{ calls: N }`): bench/callgrind.ts counts instructions per call from two such runs.
+ * reports `{ calls: N }`): bench/callgrind.ts counts instructions per call from two such runs. With
+ * BENCH_INFLIGHT=K as well, the N calls go K at a time (a new one starts as each ends), as in `inflight64`.
  */
 import { join } from 'node:path'
 import { startBirpc } from './contenders/birpc'
@@ -72,7 +73,17 @@ async function main(): Promise<void> {
           `driver: BENCH_CALLS must be a whole number of calls, got "${calls}"; e.g. BENCH_CALLS=2000.`,
         )
       }
-      for (let i = 0; i < count; i++) await session.add(i, 1)
+      const inflight = Number(process.env.BENCH_INFLIGHT ?? '1')
+      if (!Number.isSafeInteger(inflight) || inflight < 1) {
+        throw new Error(
+          `driver: BENCH_INFLIGHT must be a whole number >= 1, got "${process.env.BENCH_INFLIGHT}"; e.g. 64.`,
+        )
+      }
+      let next = 0
+      const lane = async (): Promise<void> => {
+        while (next < count) await session.add(next++, 1)
+      }
+      await Promise.all(Array.from({ length: Math.min(inflight, Math.max(count, 1)) }, lane))
       result.metrics = { calls: count }
     } else {
       result.metrics = await runWorkload(workload as WorkloadId, session)

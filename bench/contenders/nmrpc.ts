@@ -17,6 +17,8 @@ export async function startNmrpc(hostScript: string): Promise<BenchSession> {
   const client = createClient<BenchHost>(
     spawnHost(hostNode(), hostArgs(hostScript), {
       stderr: 'inherit',
+      // bench/callgrind.ts runs the host under valgrind, which needs longer to exit than the default 2 s.
+      ...(process.env.BENCH_KILL_AFTER ? { killAfter: Number(process.env.BENCH_KILL_AFTER) } : {}),
       onSpawn: (child) => {
         hostPid = child.pid
       },

@@ -72,9 +72,6 @@ export class IncomingCalls {
     const r = this.#r
     const o = r.o
     const id = env.id
-    const reply = (code: string, message: string): void => {
-      r.outbox.send({ t: 'err', id, e: { name: 'RpcError', message, code } })
-    }
     if (this.#in.has(id)) {
       o.log(`nmrpc: ${o.peer} reused call id ${id} while that call is still running; ignored the second`)
       return
@@ -83,7 +80,8 @@ export class IncomingCalls {
     if (active >= (o.maxConcurrentCalls ?? DEFAULT_MAX_CONCURRENT_CALLS)) {
       const max = o.maxQueuedCalls ?? DEFAULT_MAX_QUEUED_CALLS
       if (this.#queue.size >= max) {
-        reply(
+        this.#refuse(
+          id,
           'LIMIT_EXCEEDED',
           `Call to "${env.p}" refused: ${o.self} is running ${active} calls and ${this.#queue.size} ` +
             `more are waiting (maxQueuedCalls ${max}); send fewer at once`,
@@ -93,7 +91,8 @@ export class IncomingCalls {
       let bytes = jsonHeldSize(env) + ENVELOPE_COST
       for (const b of r.blobsOf(env) ?? []) bytes += b.byteLength
       if (!r.ledger.charge('queued', bytes)) {
-        reply(
+        this.#refuse(
+          id,
           'LIMIT_EXCEEDED',
           `Call to "${env.p}" refused: it would wait for a handler slot, and ${r.overBudget()}`,
         )
@@ -216,28 +215,29 @@ export class IncomingCalls {
     const env = ic.env!
     ic.env = undefined
     const id = env.id
-    const reply = (code: string, message: string): void => {
-      this.#finish(ic)
-      r.outbox.send({ t: 'err', id, e: { name: 'RpcError', message, code } })
-    }
     const entry = o.handlers?.get(env.p)
     if (!entry) {
-      reply('NOT_FOUND', notFound(env.p, o))
+      this.#fail(ic, 'NOT_FOUND', notFound(env.p, o))
       return
     }
-    const decoded = r.decode(env.a, env.x, env.p, 'arguments', env)
-    if ('error' in decoded) {
-      reply('BAD_REQUEST', decoded.error.message)
-      return
+    // Plain JSON (no codec metadata) is the value itself: no decoding, no result object.
+    let args: unknown = env.a
+    if (env.x !== undefined) {
+      const decoded = r.decode(env.a, env.x, env.p, 'arguments', env)
+      if ('error' in decoded) {
+        this.#fail(ic, 'BAD_REQUEST', decoded.error.message)
+        return
+      }
+      args = decoded.value
     }
-    const args = decoded.value
     if (!Array.isArray(args)) {
-      reply('BAD_REQUEST', `arguments of "${env.p}" must be a list`)
+      this.#fail(ic, 'BAD_REQUEST', `arguments of "${env.p}" must be a list`)
       return
     }
     const maxDepth = o.maxDepth ?? DEFAULT_MAX_DEPTH
     if (deeperThan(args, maxDepth + 1)) {
-      reply(
+      this.#fail(
+        ic,
         'BAD_REQUEST',
         `arguments of "${env.p}" nest deeper than ${maxDepth} levels (maxDepth); send flatter data or raise maxDepth`,
       )
@@ -335,6 +335,17 @@ export class IncomingCalls {
       ok.b = encoded.blobs.map((b) => b.byteLength)
       void r.outbox.sendWithBlobs(ok, encoded.blobs, key)
     } else r.outbox.send(ok, key)
+  }
+
+  /** Answers call `id` with an error before it ever ran (refused, or a reused id). */
+  #refuse(id: number, code: string, message: string): void {
+    this.#r.outbox.send({ t: 'err', id, e: { name: 'RpcError', message, code } })
+  }
+
+  /** Ends call `ic`, whose handler could not be started, with an error. */
+  #fail(ic: IncomingCall, code: string, message: string): void {
+    this.#finish(ic)
+    this.#refuse(ic.id, code, message)
   }
 
   #replyError(ic: IncomingCall, e: unknown): void {

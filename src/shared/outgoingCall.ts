@@ -1,7 +1,9 @@
+import type { Deadlines, Timed } from './deadlines.js'
 import { RpcError } from './errors.js'
+import type { Ledger } from './ledger.js'
 import type { Producer } from './producer.js'
-import type { RemoteCall } from './remoteCall.js'
-import type { StreamQueue } from './streamQueue.js'
+import { RemoteCall } from './remoteCall.js'
+import type { StreamQueue, StreamQueueHooks } from './streamQueue.js'
 
 /**
  * Where a call this end made stands:
@@ -18,6 +20,10 @@ export interface OutgoingHooks {
   ended(call: OutgoingCall): void
   /** Tell the peer to stop working on the call. */
   cancel(call: OutgoingCall, why: string): void
+  /** Grant the peer `n` more items of the call's result stream. */
+  credit(call: OutgoingCall, n: number): void
+  /** The session's reply deadlines (one timer for all its calls). */
+  readonly deadlines: Deadlines
 }
 
 /**
@@ -25,22 +31,35 @@ export interface OutgoingHooks {
  * reply envelopes to it; each method says whether the envelope made sense in the current state, and an
  * envelope that does not fails the call with `PROTOCOL_ERROR` instead of leaving it pending.
  */
-export class OutgoingCall {
+export class OutgoingCall implements Timed, StreamQueueHooks {
   state: OutgoingState = 'waiting'
+  /** What the caller holds: awaitable and iterable; its result stream's consumer reports back here. */
+  readonly call: RemoteCall
   /** Producers of this call's argument streams, by argument index. */
   args: Producer[] | undefined
-  #timer: ReturnType<typeof setTimeout> | undefined
+  /**
+   * Something for this call may be held or moving besides its envelope: a piece of its reply arrived
+   * (chunk, string part, binary part), or the call itself went out in pieces. Only then does its end
+   * look for leftovers to drop; a small call answered whole has none.
+   */
+  pieces = false
+  deadline = 0
+  tList: Timed['tList']
+  tPrev: Timed | undefined
+  tNext: Timed | undefined
   #onAbort: (() => void) | undefined
 
   constructor(
     readonly id: number,
     readonly path: string,
-    readonly call: RemoteCall,
+    window: number,
+    ledger: Ledger,
     private readonly peer: string,
     private readonly timeout: number,
     private readonly signal: AbortSignal | undefined,
     private readonly hooks: OutgoingHooks,
   ) {
+    this.call = new RemoteCall(path, window, this, ledger)
     this.#arm()
     if (signal) {
       this.#onAbort = () => {
@@ -50,6 +69,18 @@ export class OutgoingCall {
       }
       signal.addEventListener('abort', this.#onAbort, { once: true })
     }
+  }
+
+  /** @internal The consumer of the result stream took `n` items. */
+  grant(n: number): void {
+    this.hooks.credit(this, n)
+  }
+
+  /** @internal The caller stopped reading the result (break before the first item, return, abort). */
+  cancel(why: string): void {
+    if (this.state === 'done') return
+    this.end()
+    this.hooks.cancel(this, why)
   }
 
   /** True until the call settled. */
@@ -63,6 +94,7 @@ export class OutgoingCall {
    */
   piece(): void {
     if (this.state === 'done') return
+    this.pieces = true
     if (this.state === 'waiting') this.state = 'arriving'
     this.#arm()
   }
@@ -112,20 +144,17 @@ export class OutgoingCall {
   }
 
   #arm(): void {
-    this.#disarm()
-    const ms = this.timeout
-    if (!(ms > 0 && Number.isFinite(ms))) return
-    this.#timer = setTimeout(() => this.#timedOut(ms), ms)
-    ;(this.#timer as { unref?: () => void }).unref?.()
+    this.hooks.deadlines.arm(this, this.timeout)
   }
 
   #disarm(): void {
-    if (this.#timer) clearTimeout(this.#timer)
-    this.#timer = undefined
+    if (this.tList) this.hooks.deadlines.disarm(this)
   }
 
-  #timedOut(ms: number): void {
+  /** @internal Its deadline passed (see {@link Deadlines}). */
+  expire(): void {
     if (this.state === 'done') return
+    const ms = this.timeout
     const what =
       this.state === 'arriving'
         ? `its reply started to arrive but no piece of it came for ${ms} ms (the peer stalled mid-reply)`

@@ -1,6 +1,7 @@
 import type { BlobInbox } from './blobs.js'
 import { blobKey } from './blobs.js'
 import type { Codec } from './codec.js'
+import { Deadlines } from './deadlines.js'
 import { callFailed, type fromWireError, RpcError } from './errors.js'
 import type { Ledger } from './ledger.js'
 import { DEFAULT_STREAM_WINDOW, MAX_STREAM_ARGS } from './limits.js'
@@ -19,7 +20,7 @@ import type {
 import type { Reassembler } from './reassembler.js'
 import { RemoteCall } from './remoteCall.js'
 import type { CallOptions, Decoded, SessionOptions } from './sessionRouter.js'
-import type { StreamQueue } from './streamQueue.js'
+import type { StreamQueue, StreamQueueHooks } from './streamQueue.js'
 import type { StringInbox } from './stringParts.js'
 import { asStreamArg, cannotSendArguments } from './values.js'
 
@@ -36,6 +37,15 @@ export interface CallerRouter extends ProducerSink {
   heldSize(env: Envelope & { r?: unknown; x?: unknown }): number
   fromWire(e: Parameters<typeof fromWireError>[0]): RpcError
   track(p: Promise<void>): void
+}
+
+const NO_HOOKS: StreamQueueHooks = { grant() {}, cancel() {} }
+
+/** A call that failed before it was sent: it has no stream to report on. */
+function failedCall(path: string, window: number, error: RpcError): RemoteCall {
+  const call = new RemoteCall(path, window, NO_HOOKS)
+  call.settleError(error)
+  return call
 }
 
 /**
@@ -72,64 +82,61 @@ export class OutgoingCalls {
   call(path: string, args: unknown[], opts: CallOptions = {}): RemoteCall {
     const r = this.#r
     const o = r.o
-    const id = ++this.#seq
     const window = opts.window ?? o.streamWindow
-    const call: RemoteCall = new RemoteCall(
-      path,
-      window,
-      {
-        grant: (n) => {
-          r.outbox.send({ t: 'credit', id, n })
-        },
-        cancel: (why) => {
-          const oc = this.#calls.get(id)
-          if (!oc?.live) return
-          oc.end()
-          r.outbox.send({ t: 'cancel', id, why })
-        },
-      },
-      r.ledger,
-    )
     const refused = this.#refusal(path, opts)
-    if (refused) {
-      call.settleError(refused)
-      return call
-    }
+    if (refused) return failedCall(path, window, refused)
 
     let streams: Array<[number, AsyncIterable<unknown>]> | undefined
-    const sendArgs = args.slice()
+    // Copied only when a stream argument is replaced by null: most calls send their arguments as given.
+    let sendArgs = args
     for (let i = 0; i < args.length; i++) {
       const s = asStreamArg(args[i])
       if (!s) continue
       streams ??= []
-      if (streams.length >= MAX_STREAM_ARGS) {
-        call.settleError(
+      if (streams.length >= MAX_STREAM_ARGS)
+        return failedCall(
+          path,
+          window,
           new RpcError('BAD_REQUEST', `Call to "${path}" has more than ${MAX_STREAM_ARGS} stream arguments`),
         )
-        return call
-      }
       streams.push([i, s])
+      if (sendArgs === args) sendArgs = args.slice()
       sendArgs[i] = null
     }
     let encoded: ReturnType<Codec['encode']>
     try {
       encoded = o.codec.encode(sendArgs)
     } catch (e) {
-      call.settleError(new RpcError('BAD_REQUEST', cannotSendArguments(path, o.peer, e), { cause: e }))
-      return call
+      return failedCall(
+        path,
+        window,
+        new RpcError('BAD_REQUEST', cannotSendArguments(path, o.peer, e), { cause: e }),
+      )
     }
+    const id = ++this.#seq
     const env: CallEnvelope = { t: 'call', id, p: path, a: encoded.json }
     if (encoded.meta !== undefined) env.x = encoded.meta
     if (streams) env.st = streams.map(([i]) => i)
     if (window !== DEFAULT_STREAM_WINDOW) env.w = window
 
-    const oc = new OutgoingCall(id, path, call, o.peer, opts.timeout ?? o.timeout, opts.signal, this.#hooks)
+    const oc = new OutgoingCall(
+      id,
+      path,
+      window,
+      r.ledger,
+      o.peer,
+      opts.timeout ?? o.timeout,
+      opts.signal,
+      this.#hooks,
+    )
     this.#calls.set(id, oc)
     let sent: Promise<void> | undefined
     if (encoded.blobs) {
       env.b = encoded.blobs.map((b) => b.byteLength)
       sent = r.outbox.sendWithBlobs(env, encoded.blobs, blobKey('call', id, undefined))
     } else sent = r.outbox.send(env, blobKey('call', id, undefined))
+    // It went out in pieces: its end must stop those still unsent.
+    if (sent) oc.pieces = true
     if (streams) {
       oc.args = []
       for (const [i, source] of streams) {
@@ -138,7 +145,7 @@ export class OutgoingCalls {
         r.track((sent ?? Promise.resolve()).then(() => p.run(source, r)))
       }
     }
-    return call
+    return oc.call
   }
 
   /** Why a call cannot be sent at all (the session closed, too many waiting, already aborted). */
@@ -156,6 +163,7 @@ export class OutgoingCalls {
   }
 
   readonly #hooks = {
+    deadlines: new Deadlines(),
     ended: (oc: OutgoingCall) => {
       const r = this.#r
       const id = oc.id
@@ -165,6 +173,8 @@ export class OutgoingCalls {
           p?.cancel()
           if (p) r.outbox.cancel(blobKey('next', id, s))
         }
+      // A call that went out whole and was answered whole holds nothing anywhere: skip the look.
+      if (!oc.pieces) return
       // What is still moving for this call is of no use any more, in either direction.
       r.outbox.cancel(blobKey('call', id, undefined))
       for (const of of ['ok', 'next', 'err']) {
@@ -176,6 +186,9 @@ export class OutgoingCalls {
     cancel: (oc: OutgoingCall, why: string) => {
       this.#r.outbox.send({ t: 'cancel', id: oc.id, why })
     },
+    credit: (oc: OutgoingCall, n: number) => {
+      this.#r.outbox.send({ t: 'credit', id: oc.id, n })
+    },
   }
 
   // ---- replies --------------------------------------------------------------------------------
@@ -184,9 +197,17 @@ export class OutgoingCalls {
   ok(env: OkEnvelope): void {
     const oc = this.#calls.get(env.id)
     if (!oc) return // late reply after a timeout or abort
-    const v = this.#r.decode(env.r, env.x, oc.path, 'result', env)
-    if ('error' in v) oc.fail(v.error)
-    else if (!oc.ok(v.value))
+    // Plain JSON (no codec metadata) is the value itself: no decoding, no result object.
+    let value: unknown = env.r
+    if (env.x !== undefined) {
+      const v = this.#r.decode(env.r, env.x, oc.path, 'result', env)
+      if ('error' in v) {
+        oc.fail(v.error)
+        return
+      }
+      value = v.value
+    }
+    if (!oc.ok(value))
       oc.violation(`${this.#r.o.peer} sent a single result ("ok") for a call whose reply is a stream`)
   }
 
@@ -249,6 +270,7 @@ export class OutgoingCalls {
   /** Fails every call with `error`; `discard`: unread items of result streams are dropped too. */
   failAll(error: RpcError, discard: boolean): void {
     for (const oc of [...this.#calls.values()]) oc.fail(callFailed(oc.path, error))
+    this.#hooks.deadlines.stop()
     if (discard) for (const [q, path] of this.#readers) q.discard(callFailed(path, error))
     this.#readers.clear()
   }
