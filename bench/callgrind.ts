@@ -22,8 +22,6 @@ import { bundleBench, installSnapshot } from './lib/bundle'
 import { CONTENDERS, type ContenderName } from './lib/session'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-const outDir = join(root, '.tmp', 'bench')
-const cgDir = join(root, '.tmp', 'callgrind')
 
 const { values } = parseArgs({
   options: {
@@ -33,15 +31,21 @@ const { values } = parseArgs({
     workload: { type: 'string' },
     mib: { type: 'string', default: '4,20' },
     'baseline-dist': { type: 'string' },
+    /** Where the bundles and counts go, so that two counts can run at once without sharing files. */
+    dir: { type: 'string', default: '.tmp' },
   },
 })
+const outDir = resolve(root, values.dir, 'bench')
+const cgDir = resolve(root, values.dir, 'callgrind')
 const workload = values.workload
 if (workload !== undefined && !['echo', 'binary', 'stream'].includes(workload))
   throw new Error(`callgrind: --workload must be echo, binary or stream, got "${workload}".`)
 const [low, high] = values.mib.split(',').map(Number) as [number, number]
 if (!(Number.isSafeInteger(low) && Number.isSafeInteger(high) && low >= 0 && high > low))
-  throw new Error(`callgrind: --mib must be two whole numbers, low,high with high > low, got "${values.mib}".`)
-const baselineDir = join(root, '.tmp', 'callgrind-baseline')
+  throw new Error(
+    `callgrind: --mib must be two whole numbers, low,high with high > low, got "${values.mib}".`,
+  )
+const baselineDir = resolve(root, values.dir, 'callgrind-baseline')
 const contenders = values.contenders.split(',') as ContenderName[]
 for (const name of contenders) {
   if (!CONTENDERS.includes(name))
@@ -85,7 +89,9 @@ await bundleBench(join(root, 'bench'), outDir)
 if (values['baseline-dist'] !== undefined) {
   mkdirSync(baselineDir, { recursive: true })
   if (!installSnapshot(root, baselineDir, resolve(values['baseline-dist'])))
-    throw new Error(`callgrind: --baseline-dist "${values['baseline-dist']}" has no built client, server and node.`)
+    throw new Error(
+      `callgrind: --baseline-dist "${values['baseline-dist']}" has no built client, server and node.`,
+    )
   await bundleBench(join(root, 'bench'), baselineDir)
   if (!contenders.includes('nmrpc-baseline')) contenders.push('nmrpc-baseline')
 }
