@@ -52,7 +52,7 @@ export function decodeBase64(text: string): Uint8Array {
  * last one or two of a multiple of 4 characters), else returns undefined. Every decoder skips or stops
  * at what it cannot read, so the check is the decoded length: anything else in the text makes it shorter
  * than `3 * length / 4 - padding`. Node's decoder also reads the URL-safe `-` and `_`, so those are looked
- * for first. This replaces a regular expression over every character of each binary piece, which cost a
+ * for first (a native search, as fast as memchr). This replaces a regular expression over every character of each binary piece, which cost a
  * client more instructions than decoding it did.
  *
  * @example
@@ -61,14 +61,12 @@ export function decodeBase64(text: string): Uint8Array {
  */
 export function decodeBase64Exact(text: string): Uint8Array | undefined {
   const n = text.length
-  if (n % 4 !== 0) return undefined
-  const pad = n === 0 ? 0 : text.charCodeAt(n - 1) !== 61 ? 0 : text.charCodeAt(n - 2) === 61 ? 2 : 1
-  if (NodeBuffer && (text.indexOf('-') >= 0 || text.indexOf('_') >= 0)) return undefined
-  let bytes: Uint8Array
+  if (n % 4 || text.indexOf('-') >= 0 || text.indexOf('_') >= 0) return undefined
+  const pad = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0
   try {
-    bytes = decodeBase64(text)
+    const bytes = decodeBase64(text)
+    return bytes.length === (n / 4) * 3 - pad ? bytes : undefined
   } catch {
     return undefined // atob and Uint8Array.fromBase64 throw on a character outside the alphabet
   }
-  return bytes.length === (n / 4) * 3 - pad ? bytes : undefined
 }

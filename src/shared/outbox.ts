@@ -241,23 +241,17 @@ export class Outbox {
     cut: CutOptions,
   ): Generator<string | object> {
     const limit = this.transport.maxMessageBytes
-    if (this.transport.kind === 'text') {
+    const asText = this.transport.kind === 'text'
+    if (asText || t === 'chunk') {
       const head = pieceHead(t, k, of, id, s)
       const pieces = cutPieces(text, limit, this.byteLength, cut)
       let current = pieces.next()
       while (!current.done) {
         const next = pieces.next()
-        yield `${head},"d":${current.value.quoted}${next.done ? ',"end":1}' : '}'}`
-        current = next
-      }
-      return
-    }
-    if (t === 'chunk') {
-      const pieces = cutPieces(text, limit, this.byteLength, cut)
-      let current = pieces.next()
-      while (!current.done) {
-        const next = pieces.next()
-        yield pieceObject(t, k, of, id, s, current.value.text, next.done === true)
+        const last = next.done === true
+        yield asText
+          ? `${head},"d":${current.value.quoted}${last ? ',"end":1}' : '}'}`
+          : pieceObject(t, k, of, id, s, current.value.text, last)
         current = next
       }
       return

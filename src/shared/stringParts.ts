@@ -145,10 +145,7 @@ export function placeStrings(env: Envelope, inbox: StringInbox): string | undefi
   let units = 0
   for (const text of texts) units += text === undefined ? 0 : text.length + 2
   if (units > inbox.maxBytes)
-    return (
-      `"${env.t}" carries ${units} units of string parts together, over the limit of ${inbox.maxBytes} ` +
-      'for one message (maxReassembledBytes); send less in one message (stream it), or raise the limit'
-    )
+    return `"${env.t}" has ${units} units of string parts, over maxReassembledBytes (${inbox.maxBytes}); send less at once, or raise it`
   const key = PAYLOAD_KEY[env.t]
   for (let i = 0; i < refs.length; i++) {
     const [k, ...path] = refs[i]!

@@ -77,3 +77,4 @@ describe('Outbox', () => {
     expect(reads).toBe(2) // once by JSON.stringify, once by the search
   })
 })
+
