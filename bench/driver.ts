@@ -53,7 +53,11 @@ const MIB = 1024 * 1024
  * instructions per MiB from two such runs): echo makes N 1 MiB echoes, binary one N MiB result, stream
  * one N MiB stream of 64 KiB items. N=0 starts and closes the session only.
  */
-async function moveMiB(workload: WorkloadId, session: BenchSession, value: string): Promise<Record<string, number>> {
+async function moveMiB(
+  workload: WorkloadId,
+  session: BenchSession,
+  value: string,
+): Promise<Record<string, number>> {
   const mib = Number(value)
   if (!Number.isSafeInteger(mib) || mib < 0)
     throw new Error(`driver: BENCH_MIB must be a whole number of MiB, got "${value}"; e.g. BENCH_MIB=16.`)
@@ -62,7 +66,8 @@ async function moveMiB(workload: WorkloadId, session: BenchSession, value: strin
     const text = 'e'.repeat(MIB - 1) + 'z'
     for (let i = 0; i < mib; i++) {
       const back = await session.echo(text)
-      if (back.length !== text.length) throw new Error(`driver: echo ${i} returned ${back.length} characters.`)
+      if (back.length !== text.length)
+        throw new Error(`driver: echo ${i} returned ${back.length} characters.`)
     }
   } else if (workload === 'binary') {
     const data = await session.bytes(mib * MIB)
