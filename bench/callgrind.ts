@@ -13,6 +13,11 @@
  * built dist/ (as `npm run bench` does), so that two builds compare in one run.
  * Bundles the driver and hosts and snapshots dist/ like `npm run bench` (run `npm run build` first).
  * Takes about a minute per (contender, side) pair.
+ *
+ * Large messages: `--workload echo|binary|stream [--mib 4,20]` counts instructions per MiB instead, from
+ * two runs that move 4 and 20 MiB (BENCH_MIB in the driver): per MiB = (total at 20 - total at 4) / 16,
+ * so start-up and the JIT's first compiles cancel out. `--baseline-dist DIR` adds contender
+ * `nmrpc-baseline`, the nmrpc adapter against another commit's built dist/ (as in `npm run bench`).
  */
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync } from 'node:fs'
@@ -33,6 +38,8 @@ const { values } = parseArgs({
     from: { type: 'string', default: '0' },
     'baseline-dist': { type: 'string' },
     work: { type: 'string', default: join(root, '.tmp') },
+    workload: { type: 'string' },
+    mib: { type: 'string', default: '4,20' },
   },
 })
 // Separate --work directories (inside the checkout, so that the bundles find its node_modules) let two
@@ -41,6 +48,14 @@ const work = resolve(values.work)
 const outDir = join(work, 'bench')
 const baselineDir = join(work, 'bench-baseline')
 const cgDir = join(work, 'callgrind')
+const workload = values.workload
+if (workload !== undefined && !['echo', 'binary', 'stream'].includes(workload))
+  throw new Error(`callgrind: --workload must be echo, binary or stream, got "${workload}".`)
+const [low, high] = values.mib.split(',').map(Number) as [number, number]
+if (!(Number.isSafeInteger(low) && Number.isSafeInteger(high) && low >= 0 && high > low))
+  throw new Error(
+    `callgrind: --mib must be two whole numbers, low,high with high > low, got "${values.mib}".`,
+  )
 const contenders = values.contenders.split(',') as ContenderName[]
 const baseline = values['baseline-dist']
 if (baseline !== undefined && !contenders.includes('nmrpc-baseline')) {
@@ -91,16 +106,14 @@ function run(contender: ContenderName, side: string, count: number): number {
 }
 
 function runOnce(contender: ContenderName, side: string, count: number): number {
-  const file = join(cgDir, `${contender}-${side}-${count}-x${inflight}.out`)
+  const file = join(cgDir, `${contender}-${side}-${workload ?? 'rtt'}-${count}-x${inflight}.out`)
   rmSync(file, { force: true })
   const valgrind = ['valgrind', '--tool=callgrind', `--callgrind-out-file=${file}`]
   const dir = contender === 'nmrpc-baseline' ? baselineDir : outDir
-  const driver = [join(dir, 'driver.mjs'), contender, 'rtt', join(dir, 'hosts')]
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    BENCH_CALLS: String(count),
-    BENCH_INFLIGHT: String(inflight),
-  }
+  const driver = [join(dir, 'driver.mjs'), contender, workload ?? 'rtt', join(dir, 'hosts')]
+  const env: NodeJS.ProcessEnv = { ...process.env, BENCH_INFLIGHT: String(inflight) }
+  if (workload === undefined) env.BENCH_CALLS = String(count)
+  else env.BENCH_MIB = String(count)
   const argv = side === 'client' ? [...valgrind, process.execPath, ...driver] : [process.execPath, ...driver]
   if (side === 'host') {
     env.BENCH_HOST_WRAP = JSON.stringify(valgrind)
@@ -126,11 +139,11 @@ if (baseline !== undefined) {
 }
 for (const contender of contenders) {
   for (const side of sides) {
-    const none = run(contender, side, from)
-    const many = run(contender, side, calls)
-    const per = Math.round((many - none) / (calls - from))
-    process.stdout.write(
-      `${contender}\t${side}\tin flight ${inflight}\tN=${from} ${none}\tN=${calls} ${many}\tper call ${per}\n`,
-    )
+    const [a, b] = workload === undefined ? [from, calls] : [low, high]
+    const first = run(contender, side, a)
+    const second = run(contender, side, b)
+    const per = Math.round((second - first) / (b - a))
+    const unit = workload === undefined ? `call, in flight ${inflight}` : `MiB ${workload}`
+    process.stdout.write(`${contender}\t${side}\tN=${a} ${first}\tN=${b} ${second}\tper ${unit} ${per}\n`)
   }
 }

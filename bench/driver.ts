@@ -16,7 +16,7 @@ import { startOrpc } from './contenders/orpc'
 import { startRaw } from './contenders/raw'
 import { startTrpc } from './contenders/trpc'
 import { startVscode } from './contenders/vscode'
-import { CONTENDERS, type ContenderName, type StartContender } from './lib/session'
+import { type BenchSession, CONTENDERS, type ContenderName, type StartContender } from './lib/session'
 import { runWorkload, useQuickLoad, WORKLOADS, type WorkloadId } from './lib/workloads'
 
 /** The driver's answer, one JSON line on stdout. */
@@ -45,6 +45,42 @@ const starters: Record<ContenderName, () => Promise<StartContender>> = {
     const { startNmrpcApp } = await import('./contenders/nmrpcApp')
     return (hostScript: string) => startNmrpcApp(hostScript, { copy: true })
   },
+}
+
+const MIB = 1024 * 1024
+
+/**
+ * BENCH_MIB=N: moves N MiB through one large workload, unmeasured (bench/callgrind.ts --workload counts
+ * instructions per MiB from two such runs): echo makes N 1 MiB echoes, binary one N MiB result, stream
+ * one N MiB stream of 64 KiB items. N=0 starts and closes the session only.
+ */
+async function moveMiB(
+  workload: WorkloadId,
+  session: BenchSession,
+  value: string,
+): Promise<Record<string, number>> {
+  const mib = Number(value)
+  if (!Number.isSafeInteger(mib) || mib < 0)
+    throw new Error(`driver: BENCH_MIB must be a whole number of MiB, got "${value}"; e.g. BENCH_MIB=16.`)
+  if (mib === 0) return { mib }
+  if (workload === 'echo') {
+    const text = 'e'.repeat(MIB - 1) + 'z'
+    for (let i = 0; i < mib; i++) {
+      const back = await session.echo(text)
+      if (back.length !== text.length)
+        throw new Error(`driver: echo ${i} returned ${back.length} characters.`)
+    }
+  } else if (workload === 'binary') {
+    const data = await session.bytes(mib * MIB)
+    if (data.length !== mib * MIB || data[mib * MIB - 1] !== 255)
+      throw new Error(`driver: bytes(${mib} MiB) returned ${data.length} bytes.`)
+  } else if (workload === 'stream') {
+    const received = await session.stream(mib * MIB, 64 * 1024)
+    if (received !== mib * MIB) throw new Error(`driver: the stream delivered ${received} of ${mib * MIB}.`)
+  } else {
+    throw new Error(`driver: BENCH_MIB works with echo, binary and stream, not "${workload}".`)
+  }
+  return { mib }
 }
 
 async function main(): Promise<void> {
@@ -85,6 +121,8 @@ async function main(): Promise<void> {
       }
       await Promise.all(Array.from({ length: Math.min(inflight, Math.max(count, 1)) }, lane))
       result.metrics = { calls: count }
+    } else if (process.env.BENCH_MIB !== undefined) {
+      result.metrics = await moveMiB(workload as WorkloadId, session, process.env.BENCH_MIB)
     } else {
       result.metrics = await runWorkload(workload as WorkloadId, session)
     }

@@ -8,7 +8,8 @@
 // - a client that does not use one-shot must carry no oneShot.ts, nor incomingCalls.ts without handlers;
 // - RpcError alone stays under 1 KB.
 // CEILING is not issue 11's goal of 30 KB: it is a little above what the core client weighs today
-// (raised from 52 KB to 53 KB for deadlines.ts, 1.2 KB: one timer per session instead of one per call)
+// (raised from 52 KB to 54 KB for deadlines.ts, 1.2 KB: one timer per session instead of one per call, and
+// the binary-part and ended-piece checks of the large-message path, 0.4 KB)
 // (see README, "Size"); lower it as the client shrinks, and raise it only with a reason in the commit.
 // Run: node --import tsx scripts/bundle-size.ts [--files]   (--files: bytes per input file, from src/)
 import { existsSync } from 'node:fs'
@@ -16,7 +17,7 @@ import { gzipSync } from 'node:zlib'
 import { build, type Metafile } from 'esbuild'
 
 const GOAL = 30 * 1024
-const CEILING = 53 * 1024
+const CEILING = 54 * 1024
 /** `'CLIENT'` and `'CORE'` stand for the entry module, from src/ or from dist/ (see `trees`). */
 const cases: Record<string, string> = {
   'createClient (default codec)': `import { createClient } from 'CLIENT'; globalThis.c = createClient('com.acme.app')`,

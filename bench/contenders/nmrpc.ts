@@ -14,11 +14,13 @@ export async function startNmrpc(hostScript: string): Promise<BenchSession> {
   const { createClient } = await import('nmrpc/client')
   const { spawnHost } = await import('nmrpc/node')
   let hostPid: number | undefined
+  // A host under valgrind (bench/callgrind.ts) needs far longer than 2 s to flush and exit, and a host
+  // killed before it exits writes no counts.
+  const slow = process.env.BENCH_HOST_WRAP !== undefined
   const client = createClient<BenchHost>(
     spawnHost(hostNode(), hostArgs(hostScript), {
       stderr: 'inherit',
-      // bench/callgrind.ts runs the host under valgrind, which needs longer to exit than the default 2 s.
-      ...(process.env.BENCH_KILL_AFTER ? { killAfter: Number(process.env.BENCH_KILL_AFTER) } : {}),
+      killAfter: slow ? 120_000 : 2_000,
       onSpawn: (child) => {
         hostPid = child.pid
       },
@@ -42,7 +44,7 @@ export async function startNmrpc(hostScript: string): Promise<BenchSession> {
     close: async () => {
       client.close()
       // spawnHost kills a host that outlives the Port by 2 s; wait for the exit so the next run starts clean.
-      const until = Date.now() + 3000
+      const until = Date.now() + (slow ? 120_000 : 3000)
       while (Date.now() < until) {
         try {
           process.kill(pid, 0)

@@ -46,3 +46,27 @@ export function decodeBase64(text: string): Uint8Array {
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i)
   return out
 }
+
+/**
+ * Decodes `text` only if it is padded base64 in the standard alphabet (`A-Z a-z 0-9 + /`, `=` only as the
+ * last one or two of a multiple of 4 characters), else returns undefined. Every decoder skips or stops
+ * at what it cannot read, so the check is the decoded length: anything else in the text makes it shorter
+ * than `3 * length / 4 - padding`. Node's decoder also reads the URL-safe `-` and `_`, so those are looked
+ * for first (a native search, as fast as memchr). This replaces a regular expression over every character of each binary piece, which cost a
+ * client more instructions than decoding it did.
+ *
+ * @example
+ * decodeBase64Exact('Zm9v') // Uint8Array [102, 111, 111]
+ * decodeBase64Exact('Zm9') // undefined
+ */
+export function decodeBase64Exact(text: string): Uint8Array | undefined {
+  const n = text.length
+  if (n % 4 || text.indexOf('-') >= 0 || text.indexOf('_') >= 0) return undefined
+  const pad = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0
+  try {
+    const bytes = decodeBase64(text)
+    return bytes.length === (n / 4) * 3 - pad ? bytes : undefined
+  } catch {
+    return undefined // atob and Uint8Array.fromBase64 throw on a character outside the alphabet
+  }
+}

@@ -1,5 +1,5 @@
 import { encodeBase64 } from './base64.js'
-import { CHUNK_OVERHEAD, cutPieces, jsonSizeBound } from './chunker.js'
+import { CHUNK_OVERHEAD, type CutOptions, cutPieces, jsonSizeBound } from './chunker.js'
 import type { Envelope } from './protocol.js'
 import { holdsLargeString, takeStrings } from './stringParts.js'
 import type { Transport } from './transport.js'
@@ -66,11 +66,11 @@ export class Outbox {
     const limit = t.maxMessageBytes
     if (t.kind === 'text') {
       // A text transport stringifies every envelope anyway, so its length is the cheap test: only an
-      // envelope that may not fit (UTF-8 is at most 3 bytes per unit) looks for large strings. Bounding
-      // every envelope first cost a host 5% more instructions per small call (callgrind, 2,000 calls).
-      // A payload that is (or directly holds) a string too long for the length test to pass goes straight
-      // to string parts, as the test below would send it: stringifying the whole envelope first would
-      // quote that string twice (callgrind: two full stringifies per 1 MiB echo on the host).
+      // envelope that does not fit looks for large strings. Bounding every envelope first cost a host 5%
+      // more instructions per small call (callgrind, 2,000 calls). A payload that is (or directly holds)
+      // a string that may not fit (over limit/3: UTF-8 is at most 3 bytes per unit) goes straight to
+      // string parts: stringifying the whole envelope first would quote that string twice (callgrind:
+      // two full stringifies per 1 MiB echo on the host).
       if (
         this.stringParts &&
         holdsLargeString(env, Math.max(this.minStringLength(), Math.floor(limit / 3) + 1))
@@ -79,20 +79,23 @@ export class Outbox {
         if (split) return split
       }
       const text = JSON.stringify(env)
-      if (this.stringParts && text.length * 3 > limit) {
+      // UTF-8 is at most 3 bytes per UTF-16 unit, so short texts need no exact count; and at least one
+      // byte per unit, so a text longer than the limit does not fit. Only a text that does not fit looks
+      // for large strings, once: searching every text over limit/3 walked envelopes that fit anyway (or
+      // held no large string), and then sent them whole.
+      if (text.length <= limit) {
+        let size = text.length * 3
+        if (size > limit) size = this.byteLength(text)
+        if (size <= limit) {
+          this.enqueue(text, size)
+          return undefined
+        }
+      }
+      if (this.stringParts) {
         const split = this.sendStrings(env, key)
         if (split) return split
       }
-      // UTF-8 is at most 3 bytes per UTF-16 unit, so short texts need no exact count.
-      // UTF-8 needs at least one byte per UTF-16 unit: a text longer than the limit is chunked uncounted.
-      if (text.length > limit) return this.chunk(env, text, key)
-      let size = text.length * 3
-      if (size > limit) {
-        size = this.byteLength(text)
-        if (size > limit) return this.chunk(env, text, key)
-      }
-      this.enqueue(text, size)
-      return undefined
+      return this.chunk(env, text, key)
     }
     // The bound counts 6 bytes per string unit, so it is cheap and only ever over-estimates: a walk
     // that stops at the limit. Only an envelope that may not fit looks for large strings.
@@ -195,32 +198,7 @@ export class Outbox {
     text: string,
   ): Generator<string | object> {
     // `text` is JSON.stringify's output, so pieces are quoted by escaping `"` and `\` alone (see cutPieces).
-    const pieces = cutPieces(text, this.transport.maxMessageBytes, this.byteLength, { jsonText: true })
-    // The fixed part of each piece; `of`, `id` and `s` let the receiver fail just this call if it refuses.
-    let head = `{"t":"chunk","k":${k},"of":"${of}"`
-    if (id !== undefined) head += `,"id":${id}`
-    if (s !== undefined) head += `,"s":${s}`
-    let current = pieces.next()
-    while (!current.done) {
-      const next = pieces.next()
-      const piece = current.value
-      const last = next.done === true
-      if (this.transport.kind === 'text') yield `${head},"d":${piece.quoted}${last ? ',"end":1}' : '}'}`
-      else {
-        // Built directly (the transport stringifies it); the piece's quoted form is never needed here.
-        const obj: { t: 'chunk'; k: number; of: string; id?: number; s?: number; d: string; end?: 1 } = {
-          t: 'chunk',
-          k,
-          of,
-          d: piece.text,
-        }
-        if (id !== undefined) obj.id = id
-        if (s !== undefined) obj.s = s
-        if (last) obj.end = 1
-        yield obj
-      }
-      current = next
-    }
+    yield* this.pieceMessages('chunk', k, of, id, s, text, { jsonText: true })
   }
 
   /** The `str` pieces of each string taken out of an envelope, then the envelope (chunked if still too large). */
@@ -232,7 +210,7 @@ export class Outbox {
     refs: Array<[number, ...Array<string | number>]>,
   ): Generator<string | object> {
     for (let i = 0; i < refs.length; i++)
-      yield* this.strMessages(refs[i]![0], of, id, s, split.strings[i]!.text)
+      yield* this.pieceMessages('str', refs[i]![0], of, id, s, split.strings[i]!.text, {})
     const head = split.head
     const limit = this.transport.maxMessageBytes
     if (this.transport.kind !== 'text' && jsonSizeBound(head, limit) <= limit) {
@@ -246,27 +224,34 @@ export class Outbox {
   }
 
   /**
-   * The `str` pieces of `text`. A text transport gets each piece quoted once by `JSON.stringify` (the
-   * measurement is the text sent). An object transport stringifies what it is given, so measuring would
-   * stringify twice: its pieces are cut at a length that fits even if every unit took 6 bytes (`\u00XX`).
+   * The pieces of `text` as `chunk` or `str` envelopes, one head for both: `of`, `id` and `s` let the
+   * receiver tie each piece to its call (and fail or drop just that call). A text transport gets each
+   * piece quoted once while it is measured (the measurement is the text sent). An object transport
+   * stringifies what it is given, so measuring would stringify twice: its `str` pieces are cut at a length
+   * that fits even if every unit took 6 bytes (`\u00XX`); its `chunk` pieces (cut from JSON text, whose
+   * escapes are already written out) are measured and handed over unquoted.
    */
-  private *strMessages(
+  private *pieceMessages(
+    t: 'chunk' | 'str',
     k: number,
     of: string,
     id: number | undefined,
     s: number | undefined,
     text: string,
+    cut: CutOptions,
   ): Generator<string | object> {
     const limit = this.transport.maxMessageBytes
-    if (this.transport.kind === 'text') {
-      let head = `{"t":"str","k":${k},"of":"${of}"`
-      if (id !== undefined) head += `,"id":${id}`
-      if (s !== undefined) head += `,"s":${s}`
-      const pieces = cutPieces(text, limit, this.byteLength)
+    const asText = this.transport.kind === 'text'
+    if (asText || t === 'chunk') {
+      const head = pieceHead(t, k, of, id, s)
+      const pieces = cutPieces(text, limit, this.byteLength, cut)
       let current = pieces.next()
       while (!current.done) {
         const next = pieces.next()
-        yield `${head},"d":${current.value.quoted}${next.done ? ',"end":1}' : '}'}`
+        const last = next.done === true
+        yield asText
+          ? `${head},"d":${current.value.quoted}${last ? ',"end":1}' : '}'}`
+          : pieceObject(t, k, of, id, s, current.value.text, last)
         current = next
       }
       return
@@ -277,17 +262,8 @@ export class Outbox {
       // Never cut between the halves of a surrogate pair: each piece stays well-formed UTF-16.
       const c = text.charCodeAt(end - 1)
       if (end < text.length && c >= 0xd800 && c <= 0xdbff) end--
-      const obj: { t: 'str'; k: number; of: string; id?: number; s?: number; d: string; end?: 1 } = {
-        t: 'str',
-        k,
-        of,
-        d: text.slice(at, end),
-      }
-      if (id !== undefined) obj.id = id
-      if (s !== undefined) obj.s = s
-      if (end >= text.length) obj.end = 1
+      yield pieceObject(t, k, of, id, s, text.slice(at, end), end >= text.length)
       at = end
-      yield obj
     }
   }
 
@@ -363,6 +339,36 @@ export class Outbox {
       this.pumping = false
     }
   }
+}
+
+/** The JSON text of a piece envelope up to its `d`: `{"t":"chunk","k":1,"of":"ok","id":4,"s":2`. */
+function pieceHead(t: 'chunk' | 'str', k: number, of: string, id?: number, s?: number): string {
+  let head = `{"t":"${t}","k":${k},"of":"${of}"`
+  if (id !== undefined) head += `,"id":${id}`
+  if (s !== undefined) head += `,"s":${s}`
+  return head
+}
+
+/** A piece envelope as an object, for a transport that stringifies what it is given. */
+function pieceObject(
+  t: 'chunk' | 'str',
+  k: number,
+  of: string,
+  id: number | undefined,
+  s: number | undefined,
+  d: string,
+  last: boolean,
+): object {
+  const obj: { t: 'chunk' | 'str'; k: number; of: string; id?: number; s?: number; d: string; end?: 1 } = {
+    t,
+    k,
+    of,
+    d,
+  }
+  if (id !== undefined) obj.id = id
+  if (s !== undefined) obj.s = s
+  if (last) obj.end = 1
+  return obj
 }
 
 export { CHUNK_OVERHEAD }

@@ -249,7 +249,7 @@ export class SessionRouter implements TransportSink {
         this.#handleChunk(env)
         return
       case 'str': {
-        this.#pieceFor(env.of, env.id, env.s)
+        if (!this.#pieceFor(env.of, env.id, env.s)) return
         const r = this.strings.add(env)
         if (r.kind === 'refused') this.#refusedPiece(env, r, this.strings.open)
         return
@@ -322,10 +322,18 @@ export class SessionRouter implements TransportSink {
     this.o.onHello?.(env)
   }
 
-  /** A piece of something for one of our calls arrived: re-arm that call's deadline. */
-  #pieceFor(of: unknown, id: number | undefined, s: number | undefined): void {
-    if (id !== undefined && s === undefined && (of === 'ok' || of === 'next' || of === 'err'))
-      this.#out.get(id)?.piece()
+  /**
+   * A piece (chunk, string or binary part) arrived for call `id`. False when it belongs to a reply of our
+   * call or to an argument stream of a call here that already ended (or never was): it is dropped at
+   * once, not held until a deadline or the budget frees it. Otherwise true, re-arming our call's
+   * deadline. Pieces of a call coming in and of events name nothing known yet, and are taken.
+   */
+  #pieceFor(of: unknown, id: number | undefined, s: number | undefined): boolean {
+    if (id === undefined || (of !== 'ok' && of !== 'next' && of !== 'err')) return true
+    if (s !== undefined) return this.#incoming?.get(id)?.argument(s) !== undefined
+    const call = this.#out.get(id)
+    call?.piece()
+    return call !== undefined
   }
 
   /** Holds an envelope until its binary parts have arrived; refuses it if they would exceed the limits. */
@@ -363,7 +371,7 @@ export class SessionRouter implements TransportSink {
   }
 
   #handleBin(env: BinEnvelope): void {
-    this.#pieceFor(env.of, env.id, env.s)
+    if (!this.#pieceFor(env.of, env.id, env.s)) return
     const r = this.blobInbox.add(env)
     if (r.kind === 'complete') {
       this.#blobParts.set(r.owner, r.blobs)
@@ -401,7 +409,7 @@ export class SessionRouter implements TransportSink {
   }
 
   #handleChunk(env: ChunkEnvelope): void {
-    this.#pieceFor(env.of, env.id, env.s)
+    if (!this.#pieceFor(env.of, env.id, env.s)) return
     const r = this.reassembler.add(env)
     if (r.kind === 'complete') {
       let inner: unknown

@@ -140,6 +140,12 @@ export function placeStrings(env: Envelope, inbox: StringInbox): string | undefi
   delete e.u
   // Every referenced string is taken out of the inbox even if an earlier one fails, so none is left held.
   const texts = refs.map((r) => inbox.take(r[0]))
+  // One message's strings count together, each as its JSON text. A call's are counted as they arrive
+  // (StringInbox.add); an event's pieces name no call, so its strings are counted here, together.
+  let units = 0
+  for (const text of texts) units += text === undefined ? 0 : text.length + 2
+  if (units > inbox.maxBytes)
+    return `"${env.t}" has ${units} units of string parts, over maxReassembledBytes (${inbox.maxBytes}); send less at once, or raise it`
   const key = PAYLOAD_KEY[env.t]
   for (let i = 0; i < refs.length; i++) {
     const [k, ...path] = refs[i]!
@@ -179,9 +185,10 @@ interface Held {
  * charges per piece and per open message) and holds the finished ones, still charged to the ledger and
  * still counted as open messages, until the envelope that refers to them takes them.
  *
- * `maxBytes` bounds one message, as for a chunked message: the strings of one envelope of a call (its
- * `of`, `id` and `s`) count together, each as its JSON text (quotes included), so sixteen strings just
- * under the limit do not make a message sixteen times over it.
+ * `maxBytes` bounds one message, as for a chunked message: the strings of one envelope count together,
+ * each as its JSON text (quotes included), so sixteen strings just under the limit do not make a message
+ * sixteen times over it. A call's (its `of`, `id` and `s`) are counted as they arrive; an event's, whose
+ * pieces name no call, when its envelope takes them (`placeStrings`).
  */
 export class StringInbox {
   readonly #held = new Map<number, Held>()
@@ -191,7 +198,8 @@ export class StringInbox {
   #heldUnits = 0
 
   constructor(
-    private readonly maxBytes: number,
+    /** Most units of string parts one message may carry together. */
+    readonly maxBytes: number,
     private readonly ledger: Ledger = new Ledger(Number.POSITIVE_INFINITY),
     maxOpen = MAX_OPEN_MESSAGES,
   ) {
@@ -215,7 +223,7 @@ export class StringInbox {
     if (old) this.#release(piece.k, old)
     const r = this.#assembling.add(piece)
     if (r.kind === 'ignored' || r.kind === 'refused') return r
-    // Events name no call: each of their strings is bounded alone.
+    // Events name no call: each of their strings is bounded alone here, and all together by placeStrings.
     const owner = piece.id === undefined ? undefined : chunkOwner(piece)
     if (owner !== undefined) {
       const units = (this.#ownerUnits.get(owner) ?? 0) + piece.d.length + (piece.end === 1 ? 2 : 0)

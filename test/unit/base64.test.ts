@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { decodeBase64, encodeBase64 } from '../../src/shared/base64.js'
+import { decodeBase64, decodeBase64Exact, encodeBase64 } from '../../src/shared/base64.js'
 import { runs } from './runs.js'
 
 describe('base64', () => {
@@ -74,4 +74,51 @@ describe('base64 without Node Buffer (the service worker path: btoa/atob)', () =
     expect(text).toBe(Buffer.from(bytes).toString('base64'))
     expect(Buffer.from(browser.decodeBase64(text)).equals(bytes)).toBe(true)
   })
+})
+
+describe('decodeBase64Exact', () => {
+  const CANONICAL = /^[A-Za-z0-9+/]*={0,2}$/
+  // Valid text with now and then a character from outside the alphabet, a space or a misplaced '='.
+  const text = fc
+    .tuple(
+      fc.uint8Array({ maxLength: 40 }),
+      fc.array(fc.tuple(fc.nat(80), fc.constantFrom('-', '_', ' ', '=', '\n', 'é', '\u20ac', '*', 'A')), {
+        maxLength: 2,
+      }),
+    )
+    .map(([bytes, edits]) => {
+      let t = Buffer.from(bytes).toString('base64')
+      for (const [at, c] of edits) {
+        const i = Math.min(at, t.length)
+        t = at % 2 === 0 ? t.slice(0, i) + c + t.slice(i + 1) : t.slice(0, i) + c + t.slice(i)
+      }
+      return t
+    })
+
+  it('takes exactly the texts the protocol allows, and decodes them as Node does (property)', async () => {
+    const browser = await loadWithoutBufferExact()
+    fc.assert(
+      fc.property(text, (t) => {
+        const valid = t.length % 4 === 0 && CANONICAL.test(t)
+        for (const decode of [decodeBase64Exact, browser]) {
+          const got = decode(t)
+          if (valid) expect(got).toStrictEqual(new Uint8Array(Buffer.from(t, 'base64')))
+          else expect(got).toBeUndefined()
+        }
+      }),
+      { numRuns: runs(10_000) },
+    )
+  })
+
+  async function loadWithoutBufferExact() {
+    const { vi } = await import('vitest')
+    vi.resetModules()
+    const saved = globalThis.Buffer
+    Reflect.deleteProperty(globalThis, 'Buffer')
+    try {
+      return (await import('../../src/shared/base64.js')).decodeBase64Exact
+    } finally {
+      globalThis.Buffer = saved
+    }
+  }
 })

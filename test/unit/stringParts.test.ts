@@ -162,8 +162,39 @@ describe('string parts', () => {
       expect(inbox.add({ t: 'str', k, of: 'next', id: 5, d: 'e'.repeat(60), end: 1 }).kind).toBe('held')
       expect(inbox.take(k)).toBe('e'.repeat(60))
     }
-    // Events name no call: each string is bounded alone.
+    // Events name no call: each string is bounded alone as it arrives...
     for (let k = 20; k < 23; k++)
       expect(inbox.add({ t: 'str', k, of: 'event', d: 'f'.repeat(60), end: 1 }).kind).toBe('held')
+    // ...and all of one event's strings together when its envelope takes them: 186 units, over 100.
+    const event = {
+      t: 'event',
+      name: 'big',
+      d: [0, 0, 0],
+      u: [
+        [20, 'd', 0],
+        [21, 'd', 1],
+        [22, 'd', 2],
+      ],
+    } as unknown as Envelope
+    expect(placeStrings(event, inbox)).toMatch(
+      /"event" has 186 units of string parts, over maxReassembledBytes \(100\); send less at once, or raise it/,
+    )
+    // Taken and freed, not left held: what stays is the reply string k 3 from above.
+    expect(inbox.open).toBe(1)
+    expect(ledger.snapshot().partial).toBe(98 + OPEN_MESSAGE_COST)
+    // An event whose strings fit together is put back together.
+    inbox.add({ t: 'str', k: 30, of: 'event', d: 'g'.repeat(40), end: 1 })
+    inbox.add({ t: 'str', k: 31, of: 'event', d: 'h'.repeat(40), end: 1 })
+    const fits = {
+      t: 'event',
+      name: 'ok',
+      d: [0, 0],
+      u: [
+        [30, 'd', 0],
+        [31, 'd', 1],
+      ],
+    } as unknown as Envelope
+    expect(placeStrings(fits, inbox)).toBeUndefined()
+    expect((fits as { d: string[] }).d).toEqual(['g'.repeat(40), 'h'.repeat(40)])
   })
 })

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest'
+import { Outbox } from '../../src/shared/outbox.js'
+import { type Envelope, parseEnvelope } from '../../src/shared/protocol.js'
+import type { Transport } from '../../src/shared/transport.js'
+import { utf8Length } from '../../src/shared/utf8.js'
+
+const LIMIT = 4096
+
+function recorder(kind: 'text' | 'object') {
+  const sent: Array<string | object> = []
+  const transport: Transport = {
+    kind,
+    maxMessageBytes: LIMIT,
+    start() {},
+    send(m) {
+      sent.push(m)
+      return true
+    },
+    close() {},
+  }
+  const outbox = new Outbox(transport, utf8Length)
+  outbox.stringParts = true
+  const parsed = () =>
+    sent.map((m) => parseEnvelope(JSON.parse(typeof m === 'string' ? m : JSON.stringify(m))))
+  return { sent, outbox, parsed }
+}
+
+describe('Outbox', () => {
+  for (const kind of ['text', 'object'] as const) {
+    it(`ties every chunk and str piece to its call and stream, over a ${kind} transport`, async () => {
+      const { outbox, parsed } = recorder(kind)
+      // A large string leaves as str pieces; the many small strings left behind make the head chunked.
+      const small = Array.from({ length: 600 }, (_, i) => `item ${i}`)
+      const env = { t: 'next', id: 7, s: 3, r: ['x'.repeat(3 * LIMIT), ...small] } as unknown as Envelope
+      await outbox.send(env, 'next:7:3')
+      const pieces = parsed().filter((e) => e.t === 'chunk' || e.t === 'str')
+      expect(new Set(pieces.map((p) => p.t))).toEqual(new Set(['chunk', 'str']))
+      for (const p of pieces) expect(p).toMatchObject({ of: 'next', id: 7, s: 3 })
+      // Each series ends once, with its last piece.
+      for (const t of ['chunk', 'str']) {
+        const series = pieces.filter((p) => p.t === t) as Array<{ end?: 1 }>
+        expect(series.map((p) => p.end === 1)).toEqual(series.map((_, i) => i === series.length - 1))
+      }
+    })
+  }
+
+  it('sends a text over limit/3 that fits as one message, reading its payload once', () => {
+    const { outbox, sent } = recorder('text')
+    let reads = 0
+    // Strings under the string-part threshold (limit/8), 3,000 units together: over limit/3, under limit.
+    const payload = {
+      get a() {
+        reads++
+        return 'a'.repeat(500)
+      },
+      list: Array.from({ length: 5 }, () => 'b'.repeat(500)),
+    }
+    outbox.send({ t: 'ok', id: 1, r: payload } as unknown as Envelope)
+    outbox.flush()
+    expect(sent).toHaveLength(1)
+    expect((sent[0] as string).length).toBeGreaterThan(LIMIT / 3)
+    expect(reads).toBe(1) // JSON.stringify read it; no search for large strings walked it again
+  })
+
+  it('searches a text that does not fit for large strings once, then chunks it', async () => {
+    const { outbox, parsed } = recorder('text')
+    let reads = 0
+    const payload = {
+      get a() {
+        reads++
+        return 'a'.repeat(400)
+      },
+      list: Array.from({ length: 20 }, () => 'b'.repeat(400)),
+    }
+    await outbox.send({ t: 'ok', id: 2, r: payload } as unknown as Envelope)
+    expect(parsed().every((e) => e.t === 'chunk')).toBe(true)
+    expect(reads).toBe(2) // once by JSON.stringify, once by the search
+  })
+})
+
