@@ -90,7 +90,8 @@ export function runBundle(b: CachedBundle): void {
     importModuleDynamically:
       vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER ?? ((specifier: string) => import(specifier) as never),
   })
-  const accepted = cachedData !== undefined && !script.cachedDataRejected
+  // V8 sets cachedDataRejected only when it was given a cache: false means it took it.
+  const accepted = script.cachedDataRejected === false
   if (host) {
     debug(() => `code cache ${cachedData === undefined ? 'absent' : accepted ? 'accepted' : 'rejected'}: ${cacheFile ?? 'off'}`)
   }
