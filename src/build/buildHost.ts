@@ -152,6 +152,7 @@ async function cachedBundle(
   try {
     inner = await bundleText(esbuild, entry, config, 'cjs', outfile)
   } catch (e) {
+    if (config.kind === 'sea') throw e
     const modules = await bundle(esbuild, entry, config, 'esm', outfile)
     notes.push(
       `${path.basename(outfile)} is a plain ES module without V8's code cache (each start parses it again): ` +
@@ -161,9 +162,12 @@ async function cachedBundle(
   }
   const code = `(function (exports, require, module, __filename, __dirname) {\n${inner.code}\n})`
   const id = createHash('sha256').update(code).digest('hex').slice(0, 16)
+  const sea = config.kind === 'sea'
+  // A single executable runs CommonJS with its own require (built-ins only), and is its own file.
+  const where = sea ? 'url: process.execPath, require' : 'url: import.meta.url'
   const stub = [
     `import { runBundle } from ${JSON.stringify(runtimeFile('codeCache'))}`,
-    `runBundle({ name: ${JSON.stringify(config.name)}, id: ${JSON.stringify(id)}, url: import.meta.url, code: ${JSON.stringify(code)} })`,
+    `runBundle({ name: ${JSON.stringify(config.name)}, kind: ${JSON.stringify(config.kind)}, id: ${JSON.stringify(id)}, ${where}, code: ${JSON.stringify(code)} })`,
     '',
   ].join('\n')
   await esbuild.build({
@@ -171,15 +175,15 @@ async function cachedBundle(
     bundle: true,
     platform: 'node',
     target: 'node20',
-    format: 'esm',
+    format: sea ? 'cjs' : 'esm',
     outfile,
     write: true,
     logLevel: 'silent',
     legalComments: 'none',
     minify: true,
-    banner: { js: '#!/usr/bin/env node' },
+    banner: sea ? {} : { js: '#!/usr/bin/env node' },
   })
-  if (inner.map) await writeFile(`${outfile}.map`, inner.map)
+  if (inner.map && !sea) await writeFile(`${outfile}.map`, inner.map)
   return inner.modules
 }
 
@@ -252,8 +256,9 @@ async function bundleText(
     const r = await esbuild.build(options)
     const modules = Object.keys(r.metafile?.inputs ?? {}).length
     if (write) return { modules, code: '' }
-    const text = (ext: string) => r.outputFiles?.find((f) => f.path.endsWith(ext))?.text
-    return { modules, code: text('.mjs') ?? text('.js') ?? '', map: text('.map') }
+    const code = r.outputFiles?.find((f) => !f.path.endsWith('.map'))?.text
+    if (code === undefined) throw new Error(`esbuild wrote no code for ${entry} (this is a bug in nmrpc build).`)
+    return { modules, code, map: r.outputFiles?.find((f) => f.path.endsWith('.map'))?.text }
   } catch (e) {
     const errors = (e as Partial<BuildFailure>).errors
     if (!Array.isArray(errors)) throw e
@@ -427,7 +432,7 @@ async function buildSea(
   try {
     const main = path.join(tmp, 'main.cjs')
     log('bundling as CommonJS for the single executable')
-    await bundle(esbuild, entry, config, 'cjs', main)
+    await cachedBundle(esbuild, entry, config, main, notes)
 
     // The blob must come from the same Node version as the binary it goes into, so the embedded node makes
     // it when it can run here; another OS's node cannot, and then this node must be the same version.

@@ -17,12 +17,16 @@ import { launchMode } from './launchMode.js'
 export interface CachedBundle {
   /** The host name: the cache file's prefix. */
   name: string
+  /** Which built file: a bundle and a single executable of one host keep a cache each. */
+  kind: 'bundle' | 'sea'
   /** A hash of `code` made at build time: a rebuilt bundle never meets an old cache. */
   id: string
   /** The CommonJS bundle, wrapped as `(function (exports, require, module, __filename, __dirname) {\n...\n})`. */
   code: string
-  /** `import.meta.url` of the bundle. */
+  /** The built file: the bundle (`import.meta.url`), or the single executable (its path). */
   url: string
+  /** The `require` the host gets: a single executable's own (built-ins only). @default createRequire(url) */
+  require?: NodeRequire
 }
 
 /**
@@ -54,10 +58,11 @@ export function codeCacheDir(
  * itself and rejects a cache that does not match; the name tells a stale file, which the next write removes.
  *
  * @example
- * codeCacheFile('/home/u/.cache/nmrpc/code-cache', 'com.acme.app', '3f2a') // .../com.acme.app-3f2a-v20.20.2-x64.v8cache
+ * codeCacheFile('/home/u/.cache/nmrpc/code-cache', 'com.acme.app', 'bundle', '3f2a')
+ * // .../com.acme.app-bundle-3f2a-v20.20.2-x64.v8cache
  */
-export function codeCacheFile(dir: string, name: string, id: string): string {
-  return path.join(dir, `${name}-${id}-${process.version}-${process.arch}.v8cache`)
+export function codeCacheFile(dir: string, name: string, kind: 'bundle' | 'sea', id: string): string {
+  return path.join(dir, `${name}-${kind}-${id}-${process.version}-${process.arch}.v8cache`)
 }
 
 /**
@@ -67,15 +72,15 @@ export function codeCacheFile(dir: string, name: string, id: string): string {
  * compiles from the source when it does not match; a cache that cannot be read or written is skipped.
  *
  * @example
- * runBundle({ name: 'com.acme.app', id: '3f2a', code, url: import.meta.url })
+ * runBundle({ name: 'com.acme.app', kind: 'bundle', id: '3f2a', code, url: import.meta.url })
  */
 export function runBundle(b: CachedBundle): void {
-  const file = fileURLToPath(b.url)
+  const file = b.url.startsWith('file:') ? fileURLToPath(b.url) : b.url
   // Only a browser-started run makes or takes the cache: a terminal command (--install...) compiles other
   // functions, and a cache written then would hold none of the host's.
   const host = launchMode(process.argv.slice(2), process.stdin.isTTY === true) === 'host'
   const dir = host ? codeCacheDir() : undefined
-  const cacheFile = dir && codeCacheFile(dir, b.name, b.id)
+  const cacheFile = dir && codeCacheFile(dir, b.name, b.kind, b.id)
   let cachedData: Buffer | undefined
   if (cacheFile) {
     try {
@@ -95,22 +100,22 @@ export function runBundle(b: CachedBundle): void {
   if (host) {
     debug(() => `code cache ${cachedData === undefined ? 'absent' : accepted ? 'accepted' : 'rejected'}: ${cacheFile ?? 'off'}`)
   }
-  if (dir && cacheFile && !accepted) process.once('exit', () => writeCache(script, dir, cacheFile, b.name))
+  if (dir && cacheFile && !accepted) process.once('exit', () => writeCache(script, dir, cacheFile, `${b.name}-${b.kind}-`))
   const module = { exports: {} }
   const run = script.runInThisContext() as (...a: unknown[]) => void
-  run.call(module.exports, module.exports, createRequire(file), module, file, path.dirname(file))
+  run.call(module.exports, module.exports, b.require ?? createRequire(file), module, file, path.dirname(file))
 }
 
 /** Writes the cache by rename (two hosts starting at once never read half a file) and drops older ones. */
-function writeCache(script: vm.Script, dir: string, cacheFile: string, name: string): void {
+function writeCache(script: vm.Script, dir: string, cacheFile: string, prefix: string): void {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 })
     const tmp = `${cacheFile}.${process.pid}.tmp`
     writeFileSync(tmp, script.createCachedData(), { mode: 0o600 })
     renameSync(tmp, cacheFile)
-    // One cache per host name: those of earlier builds or other nodes go (host names have no '-').
+    // One cache per host name and kind: those of earlier builds or other nodes go (host names have no '-').
     for (const f of readdirSync(dir)) {
-      if (f.startsWith(`${name}-`) && f !== path.basename(cacheFile)) rmSync(path.join(dir, f), { force: true })
+      if (f.startsWith(prefix) && f !== path.basename(cacheFile)) rmSync(path.join(dir, f), { force: true })
     }
     debug(() => `code cache written: ${cacheFile}`)
   } catch (e) {

@@ -159,8 +159,9 @@ function framed(...messages: unknown[]): Buffer {
 describe("the bundle's V8 code cache (src/build/codeCache.ts)", () => {
   const env = homeEnv('cache')
   const dir = path.join(env.HOME!, '.cache/nmrpc/code-cache')
-  const start = (extra: NodeJS.ProcessEnv = {}) => {
-    const r = spawnSync(process.execPath, [built.bundle.path, `chrome-extension://${CHROMIUM_ID}/`], {
+  const start = (extra: NodeJS.ProcessEnv = {}, sea = false) => {
+    const [file, args] = sea ? [built.sea!.path, []] : [process.execPath, [built.bundle.path]]
+    const r = spawnSync(file, [...args, `chrome-extension://${CHROMIUM_ID}/`], {
       env: { ...env, ...extra },
       input: framed({ t: 'hello', v: 1, impl: 'nmrpc/test', f: [] }, { t: 'call', id: 1, p: 'ping', a: [] }),
       timeout: 60_000,
@@ -174,7 +175,7 @@ describe("the bundle's V8 code cache (src/build/codeCache.ts)", () => {
   it('is made by the first start, in the user cache folder, and taken by the next', () => {
     expect(caches()).toEqual([])
     expect(start()).toContain(`code cache absent: ${dir}`)
-    expect(caches()).toEqual([expect.stringMatching(new RegExp(`^${NAME}-[0-9a-f]{16}-${process.version}-${process.arch}\\.v8cache$`))])
+    expect(caches()).toEqual([expect.stringMatching(new RegExp(`^${NAME}-bundle-[0-9a-f]{16}-${process.version}-${process.arch}\\.v8cache$`))])
     expect(start()).toContain('code cache accepted')
   })
 
@@ -184,7 +185,7 @@ describe("the bundle's V8 code cache (src/build/codeCache.ts)", () => {
     expect(start()).toContain('code cache rejected')
     expect(start()).toContain('code cache accepted')
     // Leftovers of an earlier build of the same host go when a cache is written.
-    const stale = path.join(dir, `${NAME}-0000000000000000-v0.0.0-x64.v8cache`)
+    const stale = path.join(dir, `${NAME}-bundle-0000000000000000-v0.0.0-x64.v8cache`)
     writeFileSync(stale, 'old')
     writeFileSync(file, 'not a V8 code cache')
     start()
@@ -197,13 +198,21 @@ describe("the bundle's V8 code cache (src/build/codeCache.ts)", () => {
     expect(existsSync(dir)).toBe(false)
   })
 
+  it('the single executable keeps its own, beside the bundle\'s', () => {
+    start()
+    expect(start({}, true)).toContain('code cache absent')
+    expect(start({}, true)).toContain('code cache accepted')
+    expect(caches().filter((f) => f.startsWith(`${NAME}-sea-`))).toHaveLength(1)
+    expect(caches().filter((f) => f.startsWith(`${NAME}-bundle-`))).toHaveLength(1)
+  })
+
   it('--uninstall removes it', async () => {
     start()
-    expect(caches()).toHaveLength(1)
+    expect(caches()).toHaveLength(2)
     const installed = await run(process.execPath, [built.bundle.path, '--install', '--browser', 'chromium'], env)
     expect(installed.code).toBe(0)
     // A terminal command neither takes nor makes the cache (it would hold none of the host's functions).
-    expect(caches()).toHaveLength(1)
+    expect(caches()).toHaveLength(2)
     const r = await run(process.execPath, [built.bundle.path, '--uninstall'], env)
     expect(r.code).toBe(0)
     expect(caches()).toEqual([])
