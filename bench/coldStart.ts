@@ -8,9 +8,10 @@
  * not depend on the load, so the target (bundle and executable <= 1.05x raw) is judged on them; without
  * valgrind, on the paired ratio (each sample over the raw sample of its own repetition).
  *
- * The bundle compiles its host with a V8 code cache that it writes in the user's cache folder on its first
- * start (src/build/codeCache.ts): the "bundle" row is every start after that one (the warm-up round makes
- * the cache, in a cache folder of this run), the "first start" row the same file with the cache off.
+ * Both built files compile their host with a V8 code cache that they write in the user's cache folder on
+ * their first start (src/build/codeCache.ts): the "code cache made" rows are every start after that one
+ * (the warm-up round makes the caches, in a cache folder of this run), the "first start" rows the same
+ * files with the cache off.
  * Every contender runs without NODE_EXTRA_CA_CERTS: where it is set (CI sandboxes), node parses that
  * certificate file on every start (416 M instructions here, 3x the raw host's whole start), which hides
  * what the hosts themselves cost; a browser-started host on a user's machine rarely has it.
@@ -41,7 +42,7 @@ const MIN_REPS = 21
 const INSTRUCTION_RUNS = 2
 const TARGET = 1.05
 
-type Kind = 'raw' | 'nmrpc' | 'bundle' | 'bundle-first' | 'sea'
+type Kind = 'raw' | 'nmrpc' | 'bundle' | 'bundle-first' | 'sea' | 'sea-first'
 interface Contender {
   kind: Kind
   label: string
@@ -149,7 +150,20 @@ export async function measureColdStart(o: {
       args: [built.bundle.path],
       env: hostEnv(o.outDir, { NMRPC_CODE_CACHE: '0' }),
     },
-    { kind: 'sea', label: 'nmrpc build --sea: executable', command: built.sea!.path, args: [], env },
+    {
+      kind: 'sea',
+      label: 'nmrpc build --sea: executable, code cache made',
+      command: built.sea!.path,
+      args: [],
+      env,
+    },
+    {
+      kind: 'sea-first',
+      label: 'nmrpc build --sea: executable, first start (no code cache)',
+      command: built.sea!.path,
+      args: [],
+      env: hostEnv(o.outDir, { NMRPC_CODE_CACHE: '0' }),
+    },
   ]
   const samples = new Map<Kind, number[]>(contenders.map((c) => [c.kind, []]))
   for (let rep = 0; rep <= reps; rep++) {
@@ -177,7 +191,7 @@ export async function measureColdStart(o: {
     instructions
       ? `- instructions: valgrind --tool=callgrind, spawn to answer to exit (the same framed input on stdin), median of ${INSTRUCTION_RUNS} runs; load-independent`
       : '- instructions: not measured (valgrind is not installed, or --no-valgrind)',
-    "- environment of every host: this one without NODE_EXTRA_CA_CERTS (see bench/coldStart.ts); the bundle's code cache in a folder of this run, made by the warm-up round",
+    "- environment of every host: this one without NODE_EXTRA_CA_CERTS (see bench/coldStart.ts); the built hosts' code caches in a folder of this run, made by the warm-up round",
     `- sizes: bundle ${(built.bundle.bytes / 1024).toFixed(0)} KiB, executable ${(built.sea!.bytes / 1024 / 1024).toFixed(1)} MiB`,
     '',
     '| host | median ms (min-max) | ratio of medians to raw | paired ratio, median (min-max) | instructions (ratio to raw) |',
@@ -193,7 +207,7 @@ export async function measureColdStart(o: {
       `| ${c.label} | ${fmt(s.median)} (${fmt(s.min)}-${fmt(s.max)}) | ${(s.median / rawMedian).toFixed(2)}x | ` +
         `${paired.median.toFixed(2)}x (${paired.min.toFixed(2)}-${paired.max.toFixed(2)}) | ${irCell} |`,
     )
-    if (c.kind !== 'bundle' && c.kind !== 'bundle-first' && c.kind !== 'sea') continue
+    if (c.kind === 'raw' || c.kind === 'nmrpc') continue
     // The stable measure decides: instructions where valgrind ran, else the paired median.
     const [ratio, by] =
       ir && rawIr ? [ir / rawIr, 'instructions'] : [paired.median, 'paired wall clock, median']
