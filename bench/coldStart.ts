@@ -8,6 +8,14 @@
  * not depend on the load, so the target (bundle and executable <= 1.05x raw) is judged on them; without
  * valgrind, on the paired ratio (each sample over the raw sample of its own repetition).
  *
+ * Both built files compile their host with a V8 code cache that they write in the user's cache folder on
+ * their first start (src/build/codeCache.ts): the "code cache made" rows are every start after that one
+ * (the warm-up round makes the caches, in a cache folder of this run), the "first start" rows the same
+ * files with the cache off.
+ * Every contender runs without NODE_EXTRA_CA_CERTS: where it is set (CI sandboxes), node parses that
+ * certificate file on every start (416 M instructions here, 3x the raw host's whole start), which hides
+ * what the hosts themselves cost; a browser-started host on a user's machine rarely has it.
+ *
  *   node --import tsx bench/coldStart.ts [--reps N] [--no-write] [--no-valgrind]
  *   (also: npm run bench -- --only cold; at least MIN_REPS repetitions whatever --reps says)
  */
@@ -34,17 +42,25 @@ const MIN_REPS = 21
 const INSTRUCTION_RUNS = 2
 const TARGET = 1.05
 
-type Kind = 'raw' | 'nmrpc' | 'bundle' | 'sea'
+type Kind = 'raw' | 'nmrpc' | 'bundle' | 'bundle-first' | 'sea' | 'sea-first'
 interface Contender {
   kind: Kind
   label: string
   command: string
   args: string[]
+  env: NodeJS.ProcessEnv
+}
+
+/** This process's environment as a user's machine has it (see the header), the cache folder in `outDir`. */
+function hostEnv(outDir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CACHE_HOME: join(outDir, 'cache'), ...extra }
+  delete env.NODE_EXTRA_CA_CERTS
+  return env
 }
 
 /** Milliseconds from spawning `c` to its answer to add(1, 2). */
 async function sample(c: Contender): Promise<number> {
-  const factory = spawnHost(c.command, c.args, { origin: ORIGIN, stderr: 'pipe' })
+  const factory = spawnHost(c.command, c.args, { origin: ORIGIN, stderr: 'pipe', env: c.env })
   const began = performance.now()
   if (c.kind === 'raw') {
     const port = factory()
@@ -93,6 +109,8 @@ export async function measureColdStart(o: {
     throw new Error(`cold start: reps must be a whole number >= 1, got ${o.reps}.`)
   const reps = Math.max(o.reps, MIN_REPS)
   mkdirSync(o.outDir, { recursive: true })
+  rmSync(join(o.outDir, 'cache'), { recursive: true, force: true })
+  const env = hostEnv(o.outDir)
   if (!installSnapshot(root, o.outDir)) throw new Error('dist/ is missing: run npm run build first.')
   await bundleBench(join(root, 'bench'), o.outDir)
   process.stderr.write('cold start: building the bench host with nmrpc build --sea\n')
@@ -109,20 +127,43 @@ export async function measureColdStart(o: {
       label: 'raw host (baseline)',
       command: process.execPath,
       args: [join(o.outDir, 'hosts/raw.mjs')],
+      env,
     },
     {
       kind: 'nmrpc',
       label: 'nmrpc host, nmrpc from node_modules',
       command: process.execPath,
       args: [join(o.outDir, 'hosts/nmrpc.mjs')],
+      env,
     },
     {
       kind: 'bundle',
-      label: 'nmrpc build: bundle (.mjs)',
+      label: 'nmrpc build: bundle (.mjs), code cache made',
       command: process.execPath,
       args: [built.bundle.path],
+      env,
     },
-    { kind: 'sea', label: 'nmrpc build --sea: executable', command: built.sea!.path, args: [] },
+    {
+      kind: 'bundle-first',
+      label: 'nmrpc build: bundle (.mjs), first start (no code cache)',
+      command: process.execPath,
+      args: [built.bundle.path],
+      env: hostEnv(o.outDir, { NMRPC_CODE_CACHE: '0' }),
+    },
+    {
+      kind: 'sea',
+      label: 'nmrpc build --sea: executable, code cache made',
+      command: built.sea!.path,
+      args: [],
+      env,
+    },
+    {
+      kind: 'sea-first',
+      label: 'nmrpc build --sea: executable, first start (no code cache)',
+      command: built.sea!.path,
+      args: [],
+      env: hostEnv(o.outDir, { NMRPC_CODE_CACHE: '0' }),
+    },
   ]
   const samples = new Map<Kind, number[]>(contenders.map((c) => [c.kind, []]))
   for (let rep = 0; rep <= reps; rep++) {
@@ -150,6 +191,7 @@ export async function measureColdStart(o: {
     instructions
       ? `- instructions: valgrind --tool=callgrind, spawn to answer to exit (the same framed input on stdin), median of ${INSTRUCTION_RUNS} runs; load-independent`
       : '- instructions: not measured (valgrind is not installed, or --no-valgrind)',
+    "- environment of every host: this one without NODE_EXTRA_CA_CERTS (see bench/coldStart.ts); the built hosts' code caches in a folder of this run, made by the warm-up round",
     `- sizes: bundle ${(built.bundle.bytes / 1024).toFixed(0)} KiB, executable ${(built.sea!.bytes / 1024 / 1024).toFixed(1)} MiB`,
     '',
     '| host | median ms (min-max) | ratio of medians to raw | paired ratio, median (min-max) | instructions (ratio to raw) |',
@@ -165,7 +207,7 @@ export async function measureColdStart(o: {
       `| ${c.label} | ${fmt(s.median)} (${fmt(s.min)}-${fmt(s.max)}) | ${(s.median / rawMedian).toFixed(2)}x | ` +
         `${paired.median.toFixed(2)}x (${paired.min.toFixed(2)}-${paired.max.toFixed(2)}) | ${irCell} |`,
     )
-    if (c.kind !== 'bundle' && c.kind !== 'sea') continue
+    if (c.kind === 'raw' || c.kind === 'nmrpc') continue
     // The stable measure decides: instructions where valgrind ran, else the paired median.
     const [ratio, by] =
       ir && rawIr ? [ir / rawIr, 'instructions'] : [paired.median, 'paired wall clock, median']
@@ -212,6 +254,7 @@ function measureInstructions(contenders: Contender[], outDir: string): Map<Kind,
         {
           input: input[c.kind === 'raw' ? 'raw' : 'nmrpc'],
           stdio: ['pipe', 'pipe', 'pipe'],
+          env: c.env,
           timeout: 600_000,
         },
       )

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { existsSync, statSync } from 'node:fs'
 import { chmod, copyFile, mkdir, mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -117,18 +118,73 @@ export async function buildHost(o: BuildHostOptions): Promise<BuildHostResult> {
   await mkdir(out, { recursive: true })
   const bundlePath = path.join(out, `${o.name}.mjs`)
   log(`bundling ${path.relative(cwd, entry) || entry}`)
-  const modules = await bundle(esbuild, entry, { ...base, kind: 'bundle' }, 'esm', bundlePath)
+  const notes: string[] = []
+  const modules = await cachedBundle(esbuild, entry, { ...base, kind: 'bundle' }, bundlePath, notes)
   await chmod(bundlePath, 0o755)
   const result: BuildHostResult = {
     name: o.name,
     bundle: { path: bundlePath, bytes: (await stat(bundlePath)).size, modules },
-    notes: [],
+    notes,
   }
   if (platform) {
     const where = { nodeBinary, platform, out, cwd, log }
     result.sea = await buildSea(esbuild, entry, { ...base, kind: 'sea' }, where, result.notes)
   }
   return result
+}
+
+/**
+ * Writes the `.mjs`: the host bundled as CommonJS, held as one string literal, and the small ES module
+ * that compiles it with V8's code cache (src/build/codeCache.ts). A string literal costs V8 a scan, not a
+ * parse, and the cache made by the user's node after the first start spares the next starts the parse and
+ * compile of every function the start runs (callgrind, bench/coldStart.ts). A host CommonJS cannot hold
+ * (top-level await) is bundled as a plain ES module instead, without the cache, and a note says so.
+ * Returns how many source files went in.
+ */
+async function cachedBundle(
+  esbuild: typeof import('esbuild'),
+  entry: string,
+  config: BuiltConfig,
+  outfile: string,
+  notes: string[],
+): Promise<number> {
+  let inner: { modules: number; code: string; map?: string }
+  try {
+    inner = await bundleText(esbuild, entry, config, 'cjs', outfile)
+  } catch (e) {
+    if (config.kind === 'sea') throw e
+    const modules = await bundle(esbuild, entry, config, 'esm', outfile)
+    notes.push(
+      `${path.basename(outfile)} is a plain ES module without V8's code cache (each start parses it again): ` +
+        `the host cannot be bundled as CommonJS (${(e as Error).message.split('\n').slice(1).join(' ').trim()}).`,
+    )
+    return modules
+  }
+  const code = `(function (exports, require, module, __filename, __dirname) {\n${inner.code}\n})`
+  const id = createHash('sha256').update(code).digest('hex').slice(0, 16)
+  const sea = config.kind === 'sea'
+  // A single executable runs CommonJS with its own require (built-ins only), and is its own file.
+  const where = sea ? 'url: process.execPath, require' : 'url: import.meta.url'
+  const stub = [
+    `import { runBundle } from ${JSON.stringify(runtimeFile('codeCache'))}`,
+    `runBundle({ name: ${JSON.stringify(config.name)}, kind: ${JSON.stringify(config.kind)}, id: ${JSON.stringify(id)}, ${where}, code: ${JSON.stringify(code)} })`,
+    '',
+  ].join('\n')
+  await esbuild.build({
+    stdin: { contents: stub, resolveDir: path.dirname(entry), sourcefile: `${config.name}.start.js`, loader: 'js' },
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: sea ? 'cjs' : 'esm',
+    outfile,
+    write: true,
+    logLevel: 'silent',
+    legalComments: 'none',
+    minify: true,
+    banner: sea ? {} : { js: '#!/usr/bin/env node' },
+  })
+  if (inner.map && !sea) await writeFile(`${outfile}.map`, inner.map)
+  return inner.modules
 }
 
 /** Bundles the generated entry (runtime + host) to `outfile`; returns how many source files went in. */
@@ -139,6 +195,18 @@ async function bundle(
   format: 'esm' | 'cjs',
   outfile: string,
 ): Promise<number> {
+  return (await bundleText(esbuild, entry, config, format, outfile, true)).modules
+}
+
+/** Bundles the generated entry; with `write`, to `outfile`, else returns the code (and its source map). */
+async function bundleText(
+  esbuild: typeof import('esbuild'),
+  entry: string,
+  config: BuiltConfig,
+  format: 'esm' | 'cjs',
+  outfile: string,
+  write = false,
+): Promise<{ modules: number; code: string; map?: string }> {
   const runtime = runtimeFile('runtime')
   // The host is imported lazily so that `--install` never starts it and a browser launch never loads the
   // install code.
@@ -155,7 +223,7 @@ async function bundle(
     target: 'node20',
     format,
     outfile,
-    write: true,
+    write,
     metafile: true,
     plugins: [lazyBuiltins, selfCommandAsText(esbuild)],
     logLevel: 'silent',
@@ -164,7 +232,7 @@ async function bundle(
     // a host the browser starts per connection); the bundle keeps a source map for --enable-source-maps.
     minify: true,
     keepNames: false,
-    sourcemap: format === 'esm' ? 'linked' : false,
+    sourcemap: format === 'esm' || !write ? 'linked' : false,
     // A CommonJS dependency's require('fs') needs a real require inside an ES module.
     banner:
       format === 'esm'
@@ -186,7 +254,11 @@ async function bundle(
   }
   try {
     const r = await esbuild.build(options)
-    return Object.keys(r.metafile?.inputs ?? {}).length
+    const modules = Object.keys(r.metafile?.inputs ?? {}).length
+    if (write) return { modules, code: '' }
+    const code = r.outputFiles?.find((f) => !f.path.endsWith('.map'))?.text
+    if (code === undefined) throw new Error(`esbuild wrote no code for ${entry} (this is a bug in nmrpc build).`)
+    return { modules, code, map: r.outputFiles?.find((f) => f.path.endsWith('.map'))?.text }
   } catch (e) {
     const errors = (e as Partial<BuildFailure>).errors
     if (!Array.isArray(errors)) throw e
@@ -296,7 +368,7 @@ function hint(m: Message, format: 'esm' | 'cjs'): string {
 }
 
 /** The built-file runtime next to this module: source under tsx/vitest, dist/build/runtime.js when built. */
-function runtimeFile(file: 'runtime'): string {
+function runtimeFile(file: 'runtime' | 'codeCache'): string {
   const here = path.dirname(fileURLToPath(import.meta.url))
   // From src/build/, from dist/build/, from dist/cli/ or a shared dist/ chunk (tsup's code splitting).
   const candidates = [
@@ -360,7 +432,7 @@ async function buildSea(
   try {
     const main = path.join(tmp, 'main.cjs')
     log('bundling as CommonJS for the single executable')
-    await bundle(esbuild, entry, config, 'cjs', main)
+    await cachedBundle(esbuild, entry, config, main, notes)
 
     // The blob must come from the same Node version as the binary it goes into, so the embedded node makes
     // it when it can run here; another OS's node cannot, and then this node must be the same version.

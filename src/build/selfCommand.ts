@@ -8,6 +8,7 @@ import { UsageError } from '../node/install/errors.js'
 import { install } from '../node/install/install.js'
 import type { Scope } from '../node/install/platform.js'
 import type { BuiltConfig } from './config.js'
+import { removeCodeCaches } from './codeCache.js'
 
 /** The help of a built host, naming it as the user typed it. */
 export function selfHelp(config: BuiltConfig, self: string): string {
@@ -173,7 +174,7 @@ async function selfUninstall(config: BuiltConfig, argv: string[], io: Io): Promi
     'dry-run': { type: 'boolean' },
     json: { type: 'boolean' },
   })
-  return uninstallCommand(
+  const code = await uninstallCommand(
     [
       '--name',
       config.name,
@@ -185,6 +186,11 @@ async function selfUninstall(config: BuiltConfig, argv: string[], io: Io): Promi
     ],
     io,
   )
+  // The bundle's V8 code cache (src/build/codeCache.ts) is this user's cache, not part of the install:
+  // it goes with the user's uninstall (also when nothing was registered), quietly, so the printed list
+  // stays exactly what --install wrote.
+  if (!v['dry-run'] && !v.system) removeCodeCaches(config.name)
+  return code
 }
 
 async function selfDoctor(config: BuiltConfig, argv: string[], io: Io): Promise<number> {

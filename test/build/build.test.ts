@@ -2,8 +2,17 @@
 // single executable (once for the file: a SEA is ~100 MB and takes tens of seconds), each registers
 // itself with --install in a throwaway HOME, is started through the manifest it wrote by spawnHost with a
 // PATH that holds no node at all, passes --doctor, and --uninstall leaves no manifest behind.
-import { execFile } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { execFile, spawnSync } from 'node:child_process'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -90,11 +99,13 @@ describe('nmrpc build outputs', () => {
 
   it('keeps the terminal-mode code as text a browser-started host never parses', () => {
     // src/build/buildHost.ts (selfCommandAsText): --install/--doctor/--help live in one string literal,
-    // compiled only when a command runs. Their help text as code would hold real line breaks.
+    // compiled only when a command runs; that literal sits inside the host's own (cachedBundle), so it is
+    // quoted twice in the file. Their help text as code would hold real line breaks.
     const text = readFileSync(built.bundle.path, 'utf8')
-    expect(text).toContain('Options of --install:\\n')
+    expect(text).toContain('Options of --install:\\\\n')
     expect(text).not.toContain('Options of --install:\n')
     expect(text).toContain('new Function(')
+    expect(text).toContain('createCachedData()')
   })
 
   it('bakes the name, ids and nmrpc version in: --version and --help say them', async () => {
@@ -130,6 +141,81 @@ describe('nmrpc build outputs', () => {
     const o = await run(built.sea!.path, ['--install', '--browsr', 'x'], homeEnv('bad'))
     expect(o.code).toBe(2)
     expect(o.err).toContain("Unknown option '--browsr'")
+  })
+})
+
+/** Frames for the host's stdin, as a browser and createClient send them: the hello, then a call. */
+function framed(...messages: unknown[]): Buffer {
+  return Buffer.concat(
+    messages.map((m) => {
+      const body = Buffer.from(JSON.stringify(m))
+      const head = Buffer.alloc(4)
+      head.writeUInt32LE(body.length)
+      return Buffer.concat([head, body])
+    }),
+  )
+}
+
+describe("the bundle's V8 code cache (src/build/codeCache.ts)", () => {
+  const env = homeEnv('cache')
+  const dir = path.join(env.HOME!, '.cache/nmrpc/code-cache')
+  const start = (extra: NodeJS.ProcessEnv = {}, sea = false) => {
+    const [file, args] = sea ? [built.sea!.path, []] : [process.execPath, [built.bundle.path]]
+    const r = spawnSync(file, [...args, `chrome-extension://${CHROMIUM_ID}/`], {
+      env: { ...env, ...extra },
+      input: framed({ t: 'hello', v: 1, impl: 'nmrpc/test', f: [] }, { t: 'call', id: 1, p: 'ping', a: [] }),
+      timeout: 60_000,
+    })
+    expect(r.status).toBe(0)
+    expect(r.stdout.toString()).toContain('"t":"ok","id":1,"r":"pong"')
+    return r.stderr.toString()
+  }
+  const caches = () => (existsSync(dir) ? readdirSync(dir) : [])
+
+  it('is made by the first start, in the user cache folder, and taken by the next', () => {
+    expect(caches()).toEqual([])
+    expect(start()).toContain(`code cache absent: ${dir}`)
+    expect(caches()).toEqual([expect.stringMatching(new RegExp(`^${NAME}-bundle-[0-9a-f]{16}-${process.version}-${process.arch}\\.v8cache$`))])
+    expect(start()).toContain('code cache accepted')
+  })
+
+  it('a cache V8 rejects costs nothing but a compile: the host answers and writes a good one', () => {
+    const file = path.join(dir, caches()[0]!)
+    writeFileSync(file, 'not a V8 code cache')
+    expect(start()).toContain('code cache rejected')
+    expect(start()).toContain('code cache accepted')
+    // Leftovers of an earlier build of the same host go when a cache is written.
+    const stale = path.join(dir, `${NAME}-bundle-0000000000000000-v0.0.0-x64.v8cache`)
+    writeFileSync(stale, 'old')
+    writeFileSync(file, 'not a V8 code cache')
+    start()
+    expect(existsSync(stale)).toBe(false)
+  })
+
+  it('NMRPC_CODE_CACHE=0 turns it off: nothing is read or written', () => {
+    rmSync(dir, { recursive: true, force: true })
+    expect(start({ NMRPC_CODE_CACHE: '0' })).toContain('code cache absent: off')
+    expect(existsSync(dir)).toBe(false)
+  })
+
+  it('the single executable keeps its own, beside the bundle\'s', () => {
+    start()
+    expect(start({}, true)).toContain('code cache absent')
+    expect(start({}, true)).toContain('code cache accepted')
+    expect(caches().filter((f) => f.startsWith(`${NAME}-sea-`))).toHaveLength(1)
+    expect(caches().filter((f) => f.startsWith(`${NAME}-bundle-`))).toHaveLength(1)
+  })
+
+  it('--uninstall removes it', async () => {
+    start()
+    expect(caches()).toHaveLength(2)
+    const installed = await run(process.execPath, [built.bundle.path, '--install', '--browser', 'chromium'], env)
+    expect(installed.code).toBe(0)
+    // A terminal command neither takes nor makes the cache (it would hold none of the host's functions).
+    expect(caches()).toHaveLength(2)
+    const r = await run(process.execPath, [built.bundle.path, '--uninstall'], env)
+    expect(r.code).toBe(0)
+    expect(caches()).toEqual([])
   })
 })
 
