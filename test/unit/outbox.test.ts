@@ -77,4 +77,3 @@ describe('Outbox', () => {
     expect(reads).toBe(2) // once by JSON.stringify, once by the search
   })
 })
-
