@@ -67,7 +67,7 @@ describe('pieces for calls that ended', () => {
   })
 
   it('a reply piece for a call still waiting is taken (and held until the rest comes)', async () => {
-    const { pair, client, host } = connect()
+    const { pair, client } = connect()
     const call = client.call('ping', [])
     pair.hold()
     await settle()
