@@ -115,10 +115,8 @@ function runOnce(contender: ContenderName, side: string, count: number): number 
   if (workload === undefined) env.BENCH_CALLS = String(count)
   else env.BENCH_MIB = String(count)
   const argv = side === 'client' ? [...valgrind, process.execPath, ...driver] : [process.execPath, ...driver]
-  if (side === 'host') {
-    env.BENCH_HOST_WRAP = JSON.stringify(valgrind)
-    env.BENCH_KILL_AFTER = '60000' // the nmrpc adapters' spawnHost: let valgrind write its totals
-  }
+  // BENCH_HOST_WRAP also tells the nmrpc adapters' spawnHost to give the host time to exit under valgrind.
+  if (side === 'host') env.BENCH_HOST_WRAP = JSON.stringify(valgrind)
   const result = spawnSync(argv[0]!, argv.slice(1), { cwd: root, env, encoding: 'utf8', timeout: 600_000 })
   if (result.status !== 0)
     throw new Error(`callgrind: ${contender} ${side} N=${count} failed: ${result.stdout}${result.stderr}`)
