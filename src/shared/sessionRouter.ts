@@ -338,11 +338,8 @@ export class SessionRouter implements TransportSink {
 
   /** Holds an envelope until its binary parts have arrived; refuses it if they would exceed the limits. */
   #awaitBlobs(env: BlobOwner, sizes: number[]): void {
-    const s = (env as { s?: number }).s
-    if (env.t === 'ok' || (env.t === 'next' && s === undefined)) {
-      if (!this.#out.has(env.id)) return // a late reply: its pieces will be ignored
-      this.#pieceFor(env.t, env.id, s)
-    } else if (env.t === 'next' && !this.#incoming?.get(env.id)?.argument(s!)) return // a stream that ended here
+    // A late reply, or an item of an argument stream that ended here: its pieces will be dropped too.
+    if (!this.#pieceFor(env.t, env.id, (env as { s?: number }).s)) return
     const why = this.blobInbox.start(env, sizes, jsonHeldSize(env))
     if (!why) return
     const total = sizes.reduce((a, b) => a + b, 0)

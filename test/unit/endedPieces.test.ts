@@ -66,6 +66,21 @@ describe('pieces for calls that ended', () => {
     expect(host.load.reassemblyBytes).toBe(0)
   })
 
+  it('an envelope that announces binary parts for an ended call or argument stream reserves nothing', async () => {
+    const { pair, client, host } = connect()
+    async function* one() {
+      yield 1
+    }
+    expect(await client.call('sum', [one()])).toBe(1) // call 1 with argument stream 0, ended
+    // A late reply (call 1 settled, call 99 never was) and an item of the ended argument stream, each
+    // announcing 1 MiB of binary parts that would be reserved if the envelope were held for them.
+    for (const id of [1, 99]) pair.inject('a', { t: 'ok', id, r: null, b: [1 << 20] })
+    pair.inject('b', { t: 'next', id: 1, s: 0, v: null, b: [1 << 20] })
+    await settle()
+    expect(client.held.binary).toBe(0)
+    expect(host.held.binary).toBe(0)
+  })
+
   it('a reply piece for a call still waiting is taken (and held until the rest comes)', async () => {
     const { pair, client } = connect()
     const call = client.call('ping', [])
