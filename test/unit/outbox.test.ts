@@ -1,29 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { Outbox } from '../../src/shared/outbox.js'
-import { type Envelope, parseEnvelope } from '../../src/shared/protocol.js'
-import type { Transport } from '../../src/shared/transport.js'
-import { utf8Length } from '../../src/shared/utf8.js'
-
-const LIMIT = 4096
-
-function recorder(kind: 'text' | 'object') {
-  const sent: Array<string | object> = []
-  const transport: Transport = {
-    kind,
-    maxMessageBytes: LIMIT,
-    start() {},
-    send(m) {
-      sent.push(m)
-      return true
-    },
-    close() {},
-  }
-  const outbox = new Outbox(transport, utf8Length)
-  outbox.stringParts = true
-  const parsed = () =>
-    sent.map((m) => parseEnvelope(JSON.parse(typeof m === 'string' ? m : JSON.stringify(m))))
-  return { sent, outbox, parsed }
-}
+import type { Envelope } from '../../src/shared/protocol.js'
+import { LIMIT, recorder } from './outboxRecorder.js'
 
 describe('Outbox', () => {
   for (const kind of ['text', 'object'] as const) {

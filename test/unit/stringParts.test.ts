@@ -2,33 +2,11 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { Ledger } from '../../src/shared/ledger.js'
 import { OPEN_MESSAGE_COST } from '../../src/shared/limits.js'
-import { Outbox } from '../../src/shared/outbox.js'
 import { type Envelope, parseEnvelope } from '../../src/shared/protocol.js'
 import { Reassembler } from '../../src/shared/reassembler.js'
 import { placeStrings, StringInbox, takeStrings } from '../../src/shared/stringParts.js'
-import type { Transport } from '../../src/shared/transport.js'
-import { utf8Length } from '../../src/shared/utf8.js'
+import { LIMIT, recorder } from './outboxRecorder.js'
 import { runs } from './runs.js'
-
-const LIMIT = 4096
-
-/** A transport that records what the Outbox gives it: the Outbox and the StringInbox are under test. */
-function recorder(kind: 'text' | 'object') {
-  const sent: Array<string | object> = []
-  const transport: Transport = {
-    kind,
-    maxMessageBytes: LIMIT,
-    start() {},
-    send(m) {
-      sent.push(m)
-      return true
-    },
-    close() {},
-  }
-  const outbox = new Outbox(transport, utf8Length)
-  outbox.stringParts = true
-  return { sent, outbox }
-}
 
 /**
  * Receives what was sent as the peer would: each message as its JSON text (checked against the limit),
