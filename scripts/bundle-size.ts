@@ -14,7 +14,8 @@
 // Run: node --import tsx scripts/bundle-size.ts [--files]   (--files: bytes per input file, from src/)
 import { existsSync } from 'node:fs'
 import { gzipSync } from 'node:zlib'
-import { build, type Metafile } from 'esbuild'
+import type { Metafile } from 'esbuild'
+import { consumerBundle } from './consumerBundle.js'
 
 const GOAL = 30 * 1024
 const CEILING = 54 * 1024
@@ -45,17 +46,7 @@ interface Measure {
 }
 
 async function measure(contents: string): Promise<Measure> {
-  const r = await build({
-    stdin: { contents, resolveDir: process.cwd(), loader: 'ts' },
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    platform: 'browser',
-    write: false,
-    metafile: true,
-    outfile: 'out.js',
-    logLevel: 'error',
-  })
+  const r = await consumerBundle(contents, process.cwd())
   const out = Object.values(r.metafile.outputs)[0]!
   const inputs = Object.entries(out.inputs).sort((a, b) => b[1].bytesInOutput - a[1].bytesInOutput)
   let own = 0

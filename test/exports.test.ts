@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { build } from 'esbuild'
 import { describe, expect, it } from 'vitest'
+import { consumerBundle } from '../scripts/consumerBundle.js'
 
 // The built package as users get it (npm test builds before running tests): ESM and CJS, through the
 // package's own exports map.
@@ -102,17 +102,7 @@ describe('public exports of the built package', () => {
   // superjson's package does not say `sideEffects: false`, so one `import 'superjson'` in a dist chunk that
   // a bundle keeps for other reasons keeps superjson too.
   const bundled = async (contents: string) => {
-    const r = await build({
-      stdin: { contents, resolveDir: new URL('..', import.meta.url).pathname, loader: 'js' },
-      bundle: true,
-      minify: true,
-      format: 'esm',
-      platform: 'browser',
-      write: false,
-      metafile: true,
-      outfile: 'out.js',
-      logLevel: 'silent',
-    })
+    const r = await consumerBundle(contents, new URL('..', import.meta.url).pathname)
     const inputs = Object.values(r.metafile.outputs)[0]!.inputs
     return Object.keys(inputs).filter((f) => inputs[f]!.bytesInOutput > 0)
   }
