@@ -170,6 +170,11 @@ const boundaryTests: Record<string, Array<[string, string]>> = {
   MAX_VALIDATION_EXPANSION: [
     ['test/unit/decodeWork.test.ts', 'validate() refuses arguments a schema would walk'],
   ],
+  LOG_BURST: [
+    ['test/faults/hostileInput.test.ts', 'bad envelopes: at most LOG_BURST lines'],
+    ['test/unit/lineBudget.test.ts', 'passes a burst, then counts what it holds back'],
+  ],
+  LOG_PER_SECOND: [['test/unit/lineBudget.test.ts', 'refills at LOG_PER_SECOND up to the burst']],
 }
 const findTest = (file: string, words: string) =>
   byFile.get(file)?.assertionResults.find((a) => [...a.ancestorTitles, a.title].join(' ').includes(words))
@@ -282,6 +287,15 @@ const hardeningClasses: Array<{ name: string; budget: string; tests: Array<[stri
     tests: [
       ['test/faults/budget.test.ts', 'no event reaches onEvent, no chunk or binary part is stored'],
       ['test/integration/callers.test.ts', 'refuses any other caller with UNAUTHORIZED'],
+    ],
+  },
+  {
+    name: 'a flood of envelopes the host refuses: bounded work and bounded diagnostic lines',
+    budget:
+      'one line per refused envelope up to LOG_BURST at once, then LOG_PER_SECOND a second; the rest counted, the count printed; no stack captured per refusal',
+    tests: [
+      ['test/faults/hostileInput.test.ts', 'bad envelopes: at most LOG_BURST lines'],
+      ['test/unit/lineBudget.test.ts', 'passes a burst, then counts what it holds back'],
     ],
   },
   {

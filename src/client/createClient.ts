@@ -28,7 +28,8 @@ export interface ClientOptions extends EndpointOptions {
   /** Handlers the host may call (through `host.peer()` or a handler's `ctx.peer`). */
   handlers?: object
   /**
-   * Where diagnostic lines go.
+   * Where diagnostic lines go: at most 1,000 at once and 100 a second after that (the rest are counted and
+   * the count printed), since most are about what the peer sent.
    * @default console.warn
    */
   log?: (line: string) => void

@@ -60,7 +60,8 @@ export interface HostOptions extends EndpointOptions {
   /** Receives events the extension sends with `client.emit`. */
   onEvent?: (name: string, data: unknown) => void
   /**
-   * Where diagnostic lines go.
+   * Where diagnostic lines go: at most 1,000 at once and 100 a second after that (the rest are counted and
+   * the count printed), since most are about what the peer sent.
    * @default a line on stderr
    */
   log?: (line: string) => void

@@ -85,3 +85,12 @@ export const MAX_VALIDATION_EXPANSION = 8
 
 /** Visits over the graph's size a validated argument may always cost (ordinary sharing stays legal). */
 export const VALIDATION_EXPANSION_SLACK = 65_536
+
+/**
+ * Diagnostic lines a session prints at once (mostly about what the peer sent wrong: each bad envelope is
+ * one); past it, LOG_PER_SECOND lines a second, and the rest are counted and the count printed.
+ */
+export const LOG_BURST = 1000
+
+/** Diagnostic lines a session prints per second once its LOG_BURST is spent. */
+export const LOG_PER_SECOND = 100

