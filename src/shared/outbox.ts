@@ -99,16 +99,15 @@ export class Outbox {
     }
     // The bound counts 6 bytes per string unit, so it is cheap and only ever over-estimates: a walk
     // that stops at the limit. An envelope over the bound is measured (one native stringify) before it
-    // goes in pieces, unless it holds a string that cannot fit (the shortest envelope around a string is
-    // 20 bytes of JSON): a 256 KiB string bounded at 1.5 MiB went as `str` parts, two messages and a
-    // reassembly, where it fits in one.
+    // goes in pieces, unless it holds a string that cannot fit (longer than the limit): a 256 KiB string
+    // bounded at 1.5 MiB went as `str` parts, two messages and a reassembly, where it fits in one.
     let size = jsonSizeBound(env, limit)
     if (size <= limit) {
       this.enqueue(env, size)
       return undefined
     }
     let text: string | undefined
-    if (!this.stringParts || !holdsLargeString(env, limit - 16)) {
+    if (!this.stringParts || !holdsLargeString(env, limit + 1)) {
       text = JSON.stringify(env)
       if (text.length <= limit) {
         size = text.length * 3
