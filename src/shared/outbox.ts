@@ -98,31 +98,20 @@ export class Outbox {
       return this.chunk(env, text, key)
     }
     // The bound counts 6 bytes per string unit, so it is cheap and only ever over-estimates: a walk
-    // that stops at the limit. An envelope over the bound is measured (one native stringify) before it
-    // goes in pieces, unless it holds a string that cannot fit (longer than the limit): a 256 KiB string
-    // bounded at 1.5 MiB went as `str` parts, two messages and a reassembly, where it fits in one.
+    // that stops at the limit. Only an envelope that may not fit looks for large strings.
     let size = jsonSizeBound(env, limit)
-    if (size <= limit) {
-      this.enqueue(env, size)
-      return undefined
-    }
-    let text: string | undefined
-    if (!this.stringParts || !holdsLargeString(env, limit + 1)) {
-      text = JSON.stringify(env)
-      if (text.length <= limit) {
-        size = text.length * 3
-        if (size > limit) size = this.byteLength(text)
-        if (size <= limit) {
-          this.enqueue(env, size)
-          return undefined
-        }
-      }
-    }
-    if (this.stringParts) {
+    if (this.stringParts && size > limit) {
       const split = this.sendStrings(env, key)
       if (split) return split
     }
-    return this.chunk(env, text ?? JSON.stringify(env), key)
+    if (size > limit) {
+      const text = JSON.stringify(env)
+      if (text.length > limit) return this.chunk(env, text, key)
+      size = this.byteLength(text)
+      if (size > limit) return this.chunk(env, text, key)
+    }
+    this.enqueue(env, size)
+    return undefined
   }
 
   /** The length from which a string leaves its envelope as `str` parts (limit/8, at least 1024 units). */
