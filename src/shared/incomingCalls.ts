@@ -330,11 +330,10 @@ export class IncomingCalls {
     const ok: OkEnvelope = { t: 'ok', id }
     if (encoded.json !== undefined) ok.r = encoded.json
     if (encoded.meta !== undefined) ok.x = encoded.meta
-    const key = blobKey('ok', id, undefined)
     if (encoded.blobs) {
       ok.b = encoded.blobs.map((b) => b.byteLength)
-      void r.outbox.sendWithBlobs(ok, encoded.blobs, key)
-    } else r.outbox.send(ok, key)
+      void r.outbox.sendWithBlobs(ok, encoded.blobs, blobKey('ok', id, undefined))
+    } else r.outbox.send(ok, 'own') // the key string only if the reply is cut into pieces
   }
 
   /** Answers call `id` with an error before it ever ran (refused, or a reused id). */

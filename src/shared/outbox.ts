@@ -1,4 +1,5 @@
 import { encodeBase64 } from './base64.js'
+import { blobKey } from './blobs.js'
 import { CHUNK_OVERHEAD, type CutOptions, cutPieces, jsonSizeBound } from './chunker.js'
 import type { Envelope } from './protocol.js'
 import { holdsLargeString, takeStrings } from './stringParts.js'
@@ -38,6 +39,9 @@ export class Outbox {
    * `str` pieces (stringified once, parsed once at the other end) instead of chunking its whole text.
    */
   stringParts = false
+  /** The transport limit `largeLength` was worked out for (see `largeFrom`). */
+  private largeLimit = -1
+  private largeLength = 0
   private readonly flushTask = () => {
     this.flushQueued = false
     this.flush()
@@ -58,7 +62,9 @@ export class Outbox {
   /**
    * Sends `env`. Returns a promise only when the envelope had to be chunked: it settles once the last piece
    * is handed to the transport, so a stream producer can keep its items in order. `key` names the call
-   * the envelope belongs to, so that `cancel(key)` stops its pieces once that call ended.
+   * the envelope belongs to, so that `cancel(key)` stops its pieces once that call ended; `'own'` stands
+   * for the envelope's own key (`blobKey(env.t, env.id, env.s)`), made only if it is cut into pieces, so
+   * that a small reply builds no key string.
    */
   send(env: Envelope, key?: string): Promise<void> | undefined {
     if (this.closed) return undefined
@@ -71,10 +77,7 @@ export class Outbox {
       // a string that may not fit (over limit/3: UTF-8 is at most 3 bytes per unit) goes straight to
       // string parts: stringifying the whole envelope first would quote that string twice (callgrind:
       // two full stringifies per 1 MiB echo on the host).
-      if (
-        this.stringParts &&
-        holdsLargeString(env, Math.max(this.minStringLength(), Math.floor(limit / 3) + 1))
-      ) {
+      if (this.stringParts && holdsLargeString(env, this.largeFrom(limit))) {
         const split = this.sendStrings(env, key)
         if (split) return split
       }
@@ -114,6 +117,18 @@ export class Outbox {
     return undefined
   }
 
+  /**
+   * The length from which a payload string may not fit `limit` (over limit/3 units, and at least the
+   * length of a string part): worked out when the limit changes, not for every envelope sent.
+   */
+  private largeFrom(limit: number): number {
+    if (limit !== this.largeLimit) {
+      this.largeLimit = limit
+      this.largeLength = Math.max(this.minStringLength(), Math.floor(limit / 3) + 1)
+    }
+    return this.largeLength
+  }
+
   /** The length from which a string leaves its envelope as `str` parts (limit/8, at least 1024 units). */
   private minStringLength(): number {
     return Math.max(1024, Math.floor(this.transport.maxMessageBytes / 8))
@@ -123,6 +138,7 @@ export class Outbox {
   private sendStrings(env: Envelope, key: string | undefined): Promise<void> | undefined {
     const split = takeStrings(env, this.minStringLength())
     if (!split) return undefined
+    key = ownKey(env, key)
     this.flush() // what was sent before goes before the pieces
     const refs = split.strings.map((x) => [++this.chunkSeq, ...x.path] as [number, ...Array<string | number>])
     ;(split.head as { u?: unknown }).u = refs
@@ -184,6 +200,7 @@ export class Outbox {
   }
 
   private chunk(env: Envelope, text: string, key: string | undefined): Promise<void> {
+    key = ownKey(env, key)
     this.flush() // what was sent before goes before the pieces
     const k = ++this.chunkSeq
     const e = env as { id?: number; s?: number }
@@ -339,6 +356,13 @@ export class Outbox {
       this.pumping = false
     }
   }
+}
+
+/** `key` as given to `send`, with `'own'` made into the key of the call `env` belongs to. */
+function ownKey(env: Envelope, key: string | undefined): string | undefined {
+  if (key !== 'own') return key
+  const e = env as { id?: number; s?: number }
+  return e.id === undefined ? undefined : blobKey(env.t, e.id, e.s)
 }
 
 /** The JSON text of a piece envelope up to its `d`: `{"t":"chunk","k":1,"of":"ok","id":4,"s":2`. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { blobKey } from '../../src/shared/blobs.js'
 import { Outbox } from '../../src/shared/outbox.js'
 import { type Envelope, parseEnvelope } from '../../src/shared/protocol.js'
 import type { Transport } from '../../src/shared/transport.js'
@@ -22,7 +23,7 @@ function recorder(kind: 'text' | 'object') {
   outbox.stringParts = true
   const parsed = () =>
     sent.map((m) => parseEnvelope(JSON.parse(typeof m === 'string' ? m : JSON.stringify(m))))
-  return { sent, outbox, parsed }
+  return { sent, outbox, parsed, transport }
 }
 
 describe('Outbox', () => {
@@ -76,4 +77,25 @@ describe('Outbox', () => {
     expect(parsed().every((e) => e.t === 'chunk')).toBe(true)
     expect(reads).toBe(2) // once by JSON.stringify, once by the search
   })
+
+  for (const kind of ['text', 'object'] as const) {
+    for (const large of ['chunked', 'string parts'] as const) {
+      it(`cancels the ${large} pieces of an envelope sent with key 'own' by its call's key, over a ${kind} transport`, async () => {
+        const { outbox, sent, transport } = recorder(kind)
+        transport.send = (m) => {
+          sent.push(m)
+          return false // the peer reads slowly: one piece per drain
+        }
+        // One large string (string parts), or many small ones that only chunking makes fit.
+        const r =
+          large === 'chunked' ? Array.from({ length: 900 }, (_, i) => `item ${i}`) : 'x'.repeat(3 * LIMIT)
+        const done = outbox.send({ t: 'ok', id: 5, r } as unknown as Envelope, 'own')
+        expect(done).toBeInstanceOf(Promise)
+        outbox.cancel(blobKey('ok', 5, undefined))
+        for (let i = 0; i < 100; i++) outbox.drained() // uncancelled, the rest would go out now
+        await done
+        expect(sent).toHaveLength(1) // the piece written before the cancel, nothing after it
+      })
+    }
+  }
 })
