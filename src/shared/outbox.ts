@@ -52,9 +52,12 @@ export class Outbox {
    * `str` pieces (stringified once, parsed once at the other end) instead of chunking its whole text.
    */
   stringParts = false
-  /** The transport limit `largeLength` was worked out for (see `largeFrom`). */
-  private largeLimit = -1
-  private largeLength = 0
+  /**
+   * The length from which a payload string may not fit the limit: over limit/3 units (UTF-8 is at most 3
+   * bytes a unit), and at least a string part's 1024 (`minStringLength` is at most limit/8). Worked out
+   * once: the transport's limit does not change.
+   */
+  private readonly largeFrom: number
   private readonly flushTask = () => {
     this.flushQueued = false
     this.flush()
@@ -65,7 +68,9 @@ export class Outbox {
     private readonly byteLength: (s: string) => number,
     /** Called after a write the transport could not take at once (the peer is slow or stopped reading). */
     private readonly onBackpressure: () => void = () => {},
-  ) {}
+  ) {
+    this.largeFrom = Math.max(1024, Math.floor(transport.maxMessageBytes / 3) + 1)
+  }
 
   /** True while the transport takes more without waiting. */
   get ready(): boolean {
@@ -90,7 +95,7 @@ export class Outbox {
       // a string that may not fit (over limit/3: UTF-8 is at most 3 bytes per unit) goes straight to
       // string parts: stringifying the whole envelope first would quote that string twice (callgrind:
       // two full stringifies per 1 MiB echo on the host).
-      if (this.stringParts && holdsLargeString(env, this.largeFrom(limit))) {
+      if (this.stringParts && holdsLargeString(env, this.largeFrom)) {
         const split = this.sendStrings(env, key)
         if (split) return split
       }
@@ -132,18 +137,6 @@ export class Outbox {
     }
     this.enqueue(env, size, false)
     return undefined
-  }
-
-  /**
-   * The length from which a payload string may not fit `limit` (over limit/3 units, and at least the
-   * length of a string part): worked out when the limit changes, not for every envelope sent.
-   */
-  private largeFrom(limit: number): number {
-    if (limit !== this.largeLimit) {
-      this.largeLimit = limit
-      this.largeLength = Math.max(this.minStringLength(), Math.floor(limit / 3) + 1)
-    }
-    return this.largeLength
   }
 
   /** The length from which a string leaves its envelope as `str` parts (limit/8, at least 1024 units). */
