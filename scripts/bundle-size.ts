@@ -9,7 +9,9 @@
 // - RpcError alone stays under 1 KB.
 // CEILING is not issue 11's goal of 30 KB: it is a little above what the core client weighs today
 // (raised from 52 KB to 54 KB for deadlines.ts, 1.2 KB: one timer per session instead of one per call, and
-// the binary-part and ended-piece checks of the large-message path, 0.4 KB)
+// the binary-part and ended-piece checks of the large-message path, 0.4 KB; then to 55 KB for the budget on
+// diagnostic lines, 0.5 KB, and the host's per-call savings in shared code, 0.7 KB: a plain call parsed
+// without the rule table, sizes handed to the framing, reply keys made only when needed)
 // (see README, "Size"); lower it as the client shrinks, and raise it only with a reason in the commit.
 // Run: node --import tsx scripts/bundle-size.ts [--files]   (--files: bytes per input file, from src/)
 import { existsSync } from 'node:fs'
@@ -18,7 +20,7 @@ import type { Metafile } from 'esbuild'
 import { consumerBundle } from './consumerBundle.js'
 
 const GOAL = 30 * 1024
-const CEILING = 54 * 1024
+const CEILING = 55 * 1024
 /** `'CLIENT'` and `'CORE'` stand for the entry module, from src/ or from dist/ (see `trees`). */
 const cases: Record<string, string> = {
   'createClient (default codec)': `import { createClient } from 'CLIENT'; globalThis.c = createClient('com.acme.app')`,

@@ -48,8 +48,21 @@ export class FramedWriter {
    * Frames and writes one message body. Returns false when the output's buffer is past its high-water mark
    * (the caller should wait for `drain` before bulk data). Throws a RangeError for a body over the limit:
    * that is a chunking bug, and writing it would make the browser close the Port.
+   *
+   * `bytes`: the body's UTF-8 length, when the caller counted it already (the outbox does for the pieces
+   * of a large message). It is not trusted: the body is encoded into room for `bytes` plus 4, and any
+   * other count than `bytes` (a wrong claim) falls back to counting. Counting again cost a host about
+   * 1.6 M instructions per MiB of a 1 MiB echo (callgrind).
    */
-  send(body: string): boolean {
+  send(body: string, bytes?: number): boolean {
+    if (bytes !== undefined && bytes <= this.opts.maxMessageBytes) {
+      // A longer body puts at least one more character (at most 4 bytes) into the 4 spare bytes.
+      const room = Buffer.allocUnsafe(4 + bytes + 4)
+      if (room.write(body, 4, 'utf8') === bytes) {
+        writeLength(room, 0, bytes)
+        return this.write(room.subarray(0, 4 + bytes))
+      }
+    }
     const size = Buffer.byteLength(body)
     if (size > this.opts.maxMessageBytes)
       throw new RangeError(

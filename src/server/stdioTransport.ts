@@ -62,9 +62,9 @@ export class StdioTransport implements Transport {
     this.input.resume()
   }
 
-  send(text: string | object): boolean {
+  send(text: string | object, bytes?: number): boolean {
     if (this.closed) return true
-    return this.writer.send(typeof text === 'string' ? text : JSON.stringify(text))
+    return typeof text === 'string' ? this.writer.send(text, bytes) : this.writer.send(JSON.stringify(text))
   }
 
   /** Resolves once everything written so far has been handed to the OS. */

@@ -47,43 +47,47 @@ export type IncomingFactory = (router: CallRouter) => IncomingCalls
  * client without `handlers` never reaches this code.
  */
 export class IncomingCalls {
-  /** Queued or running, until answered or cancelled. */
-  readonly #in = new Map<number, IncomingCall>()
-  /** The queued ones among `#in`, in arrival order. */
-  readonly #queue = new Map<number, IncomingCall>()
-  #draining = false
-  #producing = 0
-  readonly #r: CallRouter
+  /**
+   * Queued or running, until answered or cancelled. (Fields and methods here are TS-private, not `#`: in
+   * V8's baseline code, where a host's first thousands of calls run, each `#` access or `#method()` call
+   * is a keyed load through an IC; a dozen of them per call.)
+   */
+  private readonly calls = new Map<number, IncomingCall>()
+  /** The queued ones among `calls`, in arrival order. */
+  private readonly queue = new Map<number, IncomingCall>()
+  private draining = false
+  private producing = 0
+  private readonly r: CallRouter
 
   constructor(router: CallRouter) {
-    this.#r = router
+    this.r = router
   }
 
   get size(): number {
-    return this.#in.size
+    return this.calls.size
   }
 
   get(id: number): IncomingCall | undefined {
-    return this.#in.get(id)
+    return this.calls.get(id)
   }
 
   /** A call arrived (its binary parts, if any, with it): runs it now or queues it. */
   call(env: CallEnvelope): void {
-    const r = this.#r
+    const r = this.r
     const o = r.o
     const id = env.id
-    if (this.#in.has(id)) {
+    if (this.calls.has(id)) {
       o.log(`nmrpc: ${o.peer} reused call id ${id} while that call is still running; ignored the second`)
       return
     }
-    const active = this.#in.size - this.#queue.size
+    const active = this.calls.size - this.queue.size
     if (active >= (o.maxConcurrentCalls ?? DEFAULT_MAX_CONCURRENT_CALLS)) {
       const max = o.maxQueuedCalls ?? DEFAULT_MAX_QUEUED_CALLS
-      if (this.#queue.size >= max) {
-        this.#refuse(
+      if (this.queue.size >= max) {
+        this.refuse(
           id,
           'LIMIT_EXCEEDED',
-          `Call to "${env.p}" refused: ${o.self} is running ${active} calls and ${this.#queue.size} ` +
+          `Call to "${env.p}" refused: ${o.self} is running ${active} calls and ${this.queue.size} ` +
             `more are waiting (maxQueuedCalls ${max}); send fewer at once`,
         )
         return
@@ -91,7 +95,7 @@ export class IncomingCalls {
       let bytes = jsonHeldSize(env) + ENVELOPE_COST
       for (const b of r.blobsOf(env) ?? []) bytes += b.byteLength
       if (!r.ledger.charge('queued', bytes)) {
-        this.#refuse(
+        this.refuse(
           id,
           'LIMIT_EXCEEDED',
           `Call to "${env.p}" refused: it would wait for a handler slot, and ${r.overBudget()}`,
@@ -100,22 +104,22 @@ export class IncomingCalls {
       }
       const ic = new IncomingCall(env, true)
       ic.queuedBytes = bytes
-      this.#in.set(id, ic)
-      this.#queue.set(id, ic)
+      this.calls.set(id, ic)
+      this.queue.set(id, ic)
       return
     }
     const ic = new IncomingCall(env, false)
-    this.#in.set(id, ic)
-    this.#start(ic)
+    this.calls.set(id, ic)
+    this.start(ic)
   }
 
   /** An `err`, `next` or `end` for argument stream `s` of call `id`. */
   argument(env: Envelope & { id: number; s: number }): void {
-    const ic = this.#in.get(env.id)
+    const ic = this.calls.get(env.id)
     if (!ic) return
     const q = ic.argument(env.s)
     if (env.t === 'err') {
-      if (q) q.fail(this.#r.fromWire(env.e))
+      if (q) q.fail(this.r.fromWire(env.e))
       else this.wrongState(ic, `an error for argument stream ${env.s}, which the call does not have`)
     } else if (env.t === 'end') {
       if (q) q.end()
@@ -125,15 +129,15 @@ export class IncomingCalls {
         this.wrongState(ic, `an item for argument stream ${env.s}, which the call does not have`)
         return
       }
-      const v = this.#r.decode(env.r, env.x, `argument ${env.s}`, 'stream item', env)
+      const v = this.r.decode(env.r, env.x, `argument ${env.s}`, 'stream item', env)
       if ('error' in v) q.fail(v.error)
-      else q.push(v.value, () => this.#r.heldSize(env))
+      else q.push(v.value, () => this.r.heldSize(env))
     }
   }
 
   /** Credit for the result stream of call `env.id`. */
   credit(env: CreditEnvelope): void {
-    const ic = this.#in.get(env.id)
+    const ic = this.calls.get(env.id)
     const p = ic?.streamProducer()
     if (p) p.add(env.n)
     else if (ic) this.wrongState(ic, `credit for a call whose result is not a stream (it is ${ic.state})`)
@@ -141,14 +145,14 @@ export class IncomingCalls {
 
   /** The caller cancelled call `id`. */
   cancel(id: number, why: string | undefined): void {
-    const ic = this.#in.get(id)
+    const ic = this.calls.get(id)
     if (!ic) return
     this.stop(ic, new RpcError('CANCELLED', `the caller cancelled the call (${why ?? 'no reason given'})`))
   }
 
   /** An envelope made no sense for call `ic` in its state: the call fails with PROTOCOL_ERROR. */
   wrongState(ic: IncomingCall, what: string): void {
-    const r = this.#r
+    const r = this.r
     const message = `${r.o.peer} sent ${what} to call "${ic.path}" (id ${ic.id})`
     r.o.log(`nmrpc: ${message}`)
     this.stop(ic, new RpcError('PROTOCOL_ERROR', message))
@@ -157,18 +161,18 @@ export class IncomingCalls {
 
   /** Ends call `ic` here without answering it (the caller answers, or the peer asked for it). */
   stop(ic: IncomingCall, reason: RpcError): void {
-    if (this.#in.get(ic.id) === ic) this.#in.delete(ic.id)
-    if (ic.state === 'queued') this.#unqueue(ic)
+    if (this.calls.get(ic.id) === ic) this.calls.delete(ic.id)
+    if (ic.state === 'queued') this.unqueue(ic)
     ic.stop(reason)
-    this.#r.outbox.cancel(blobKey('ok', ic.id, undefined))
-    this.#r.outbox.cancel(blobKey('next', ic.id, undefined))
-    queueMicrotask(() => this.#drainQueue())
+    this.r.outbox.cancel(blobKey('ok', ic.id, undefined))
+    this.r.outbox.cancel(blobKey('next', ic.id, undefined))
+    queueMicrotask(() => this.drainQueue())
   }
 
   /** Answers every call still waiting with `error`'s code (this end is closing). */
   answerAll(error: RpcError): void {
-    for (const ic of this.#in.values())
-      this.#r.outbox.send({
+    for (const ic of this.calls.values())
+      this.r.outbox.send({
         t: 'err',
         id: ic.id,
         e: {
@@ -181,43 +185,43 @@ export class IncomingCalls {
 
   /** The session closed: every handler's signal fires and every argument stream fails with `error`. */
   stopAll(error: RpcError): void {
-    for (const ic of this.#in.values()) ic.stop(error, error)
-    this.#in.clear()
-    this.#queue.clear()
+    for (const ic of this.calls.values()) ic.stop(error, error)
+    this.calls.clear()
+    this.queue.clear()
   }
 
   /** Starts queued calls while there are free handler slots. */
-  #drainQueue(): void {
-    if (this.#draining || this.#queue.size === 0) return
-    this.#draining = true
+  private drainQueue(): void {
+    if (this.draining || this.queue.size === 0) return
+    this.draining = true
     try {
-      const max = this.#r.o.maxConcurrentCalls ?? DEFAULT_MAX_CONCURRENT_CALLS
-      while (this.#queue.size > 0 && this.#in.size - this.#queue.size < max && !this.#r.isClosed) {
-        const ic = this.#queue.values().next().value!
-        this.#unqueue(ic)
+      const max = this.r.o.maxConcurrentCalls ?? DEFAULT_MAX_CONCURRENT_CALLS
+      while (this.queue.size > 0 && this.calls.size - this.queue.size < max && !this.r.isClosed) {
+        const ic = this.queue.values().next().value!
+        this.unqueue(ic)
         ic.state = 'running'
-        this.#start(ic)
+        this.start(ic)
       }
     } finally {
-      this.#draining = false
+      this.draining = false
     }
   }
 
-  #unqueue(ic: IncomingCall): void {
-    this.#queue.delete(ic.id)
-    this.#r.ledger.release('queued', ic.queuedBytes)
+  private unqueue(ic: IncomingCall): void {
+    this.queue.delete(ic.id)
+    this.r.ledger.release('queued', ic.queuedBytes)
     ic.queuedBytes = 0
   }
 
-  #start(ic: IncomingCall): void {
-    const r = this.#r
+  private start(ic: IncomingCall): void {
+    const r = this.r
     const o = r.o
     const env = ic.env!
     ic.env = undefined
     const id = env.id
     const entry = o.handlers?.get(env.p)
     if (!entry) {
-      this.#fail(ic, 'NOT_FOUND', notFound(env.p, o))
+      this.fail(ic, 'NOT_FOUND', notFound(env.p, o))
       return
     }
     // Plain JSON (no codec metadata) is the value itself: no decoding, no result object.
@@ -225,18 +229,18 @@ export class IncomingCalls {
     if (env.x !== undefined) {
       const decoded = r.decode(env.a, env.x, env.p, 'arguments', env)
       if ('error' in decoded) {
-        this.#fail(ic, 'BAD_REQUEST', decoded.error.message)
+        this.fail(ic, 'BAD_REQUEST', decoded.error.message)
         return
       }
       args = decoded.value
     }
     if (!Array.isArray(args)) {
-      this.#fail(ic, 'BAD_REQUEST', `arguments of "${env.p}" must be a list`)
+      this.fail(ic, 'BAD_REQUEST', `arguments of "${env.p}" must be a list`)
       return
     }
     const maxDepth = o.maxDepth ?? DEFAULT_MAX_DEPTH
     if (deeperThan(args, maxDepth + 1)) {
-      this.#fail(
+      this.fail(
         ic,
         'BAD_REQUEST',
         `arguments of "${env.p}" nest deeper than ${maxDepth} levels (maxDepth); send flatter data or raise maxDepth`,
@@ -274,31 +278,31 @@ export class IncomingCalls {
         ? entry.fn(o.context({ signal: ic.controller!.signal, path }), ...args)
         : entry.fn(...args)
     } catch (e) {
-      this.#replyError(ic, e)
+      this.replyError(ic, e)
       return
     }
     if (isThenable(result))
       result.then(
-        (v) => this.#replyValue(ic, v, path, window),
-        (e) => this.#replyError(ic, e),
+        (v) => this.replyValue(ic, v, path, window),
+        (e) => this.replyError(ic, e),
       )
-    else this.#replyValue(ic, result, path, window)
+    else this.replyValue(ic, result, path, window)
   }
 
-  #replyValue(ic: IncomingCall, value: unknown, path: string, window: number | undefined): void {
-    if (ic.state !== 'running' || this.#in.get(ic.id) !== ic) return // cancelled meanwhile
-    const r = this.#r
+  private replyValue(ic: IncomingCall, value: unknown, path: string, window: number | undefined): void {
+    if (ic.state !== 'running' || this.calls.get(ic.id) !== ic) return // cancelled meanwhile
+    const r = this.r
     const id = ic.id
     if (isAsyncIterable(value)) {
       const max = r.o.maxStreams ?? DEFAULT_MAX_STREAMS
-      if (this.#producing >= max) {
+      if (this.producing >= max) {
         const it = value[Symbol.asyncIterator]()
         void Promise.resolve(it.return?.()).catch(() => {})
-        this.#replyError(
+        this.replyError(
           ic,
           new RpcError(
             'LIMIT_EXCEEDED',
-            `"${path}" cannot start a stream: ${this.#producing} streams are already running (maxStreams ${max}); ` +
+            `"${path}" cannot start a stream: ${this.producing} streams are already running (maxStreams ${max}); ` +
               'finish or cancel some first',
           ),
         )
@@ -307,11 +311,11 @@ export class IncomingCalls {
       const p = new Producer(window ?? DEFAULT_STREAM_WINDOW, id, undefined, `stream "${path}"`)
       ic.producer = p
       ic.state = 'streaming'
-      this.#producing++
+      this.producing++
       r.track(
         p.run(value, r).finally(() => {
-          this.#producing--
-          this.#finish(ic)
+          this.producing--
+          this.finish(ic)
         }),
       )
       return
@@ -320,51 +324,50 @@ export class IncomingCalls {
     try {
       encoded = r.o.codec.encode(value)
     } catch (e) {
-      this.#replyError(
+      this.replyError(
         ic,
         new RpcError('HANDLER_ERROR', `the result of "${path}" cannot be sent: ${String(e)}`),
       )
       return
     }
-    this.#finish(ic)
+    this.finish(ic)
     const ok: OkEnvelope = { t: 'ok', id }
     if (encoded.json !== undefined) ok.r = encoded.json
     if (encoded.meta !== undefined) ok.x = encoded.meta
-    const key = blobKey('ok', id, undefined)
     if (encoded.blobs) {
       ok.b = encoded.blobs.map((b) => b.byteLength)
-      void r.outbox.sendWithBlobs(ok, encoded.blobs, key)
-    } else r.outbox.send(ok, key)
+      void r.outbox.sendWithBlobs(ok, encoded.blobs, blobKey('ok', id, undefined))
+    } else r.outbox.send(ok, 'own') // the key string only if the reply is cut into pieces
   }
 
   /** Answers call `id` with an error before it ever ran (refused, or a reused id). */
-  #refuse(id: number, code: string, message: string): void {
-    this.#r.outbox.send({ t: 'err', id, e: { name: 'RpcError', message, code } })
+  private refuse(id: number, code: string, message: string): void {
+    this.r.outbox.send({ t: 'err', id, e: { name: 'RpcError', message, code } })
   }
 
   /** Ends call `ic`, whose handler could not be started, with an error. */
-  #fail(ic: IncomingCall, code: string, message: string): void {
-    this.#finish(ic)
-    this.#refuse(ic.id, code, message)
+  private fail(ic: IncomingCall, code: string, message: string): void {
+    this.finish(ic)
+    this.refuse(ic.id, code, message)
   }
 
-  #replyError(ic: IncomingCall, e: unknown): void {
-    if (ic.state === 'done' || this.#in.get(ic.id) !== ic) return
-    this.#finish(ic)
-    this.#r.outbox.send({ t: 'err', id: ic.id, e: this.#r.toWire(e) })
+  private replyError(ic: IncomingCall, e: unknown): void {
+    if (ic.state === 'done' || this.calls.get(ic.id) !== ic) return
+    this.finish(ic)
+    this.r.outbox.send({ t: 'err', id: ic.id, e: this.r.toWire(e) })
   }
 
-  #finish(ic: IncomingCall): void {
+  private finish(ic: IncomingCall): void {
     const id = ic.id
-    if (this.#in.get(id) === ic) this.#in.delete(id)
+    if (this.calls.get(id) === ic) this.calls.delete(id)
     ic.state = 'done'
     if (ic.argQueues)
       for (const [s, q] of ic.argQueues.entries()) {
-        this.#r.blobInbox.drop(blobKey('next', id, s))
-        this.#r.reassembler.dropOwner(blobKey('next', id, s))
+        this.r.blobInbox.drop(blobKey('next', id, s))
+        this.r.reassembler.dropOwner(blobKey('next', id, s))
         if (q && !q.finished) void q.return()
       }
-    this.#drainQueue()
+    this.drainQueue()
   }
 }
 

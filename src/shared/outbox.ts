@@ -1,4 +1,5 @@
 import { encodeBase64 } from './base64.js'
+import { blobKey } from './blobs.js'
 import { CHUNK_OVERHEAD, type CutOptions, cutPieces, jsonSizeBound } from './chunker.js'
 import type { Envelope } from './protocol.js'
 import { holdsLargeString, takeStrings } from './stringParts.js'
@@ -10,9 +11,20 @@ import type { Transport } from './transport.js'
  */
 const BIN_SLICE = 48 * 1024
 
+/**
+ * A message whose UTF-8 length the outbox knows, having counted it while cutting the piece: handed to the
+ * transport with it, so that a framing transport does not count it again.
+ */
+class Counted {
+  constructor(
+    readonly text: string,
+    readonly bytes: number,
+  ) {}
+}
+
 /** A large transfer: messages made one at a time, as the transport can take them. */
 interface BulkJob {
-  messages: Iterator<string | object>
+  messages: Iterator<string | object | Counted>
   done: () => void
   /** Names the job so that it can be cancelled (binary parts of a call that ended). */
   key: string | undefined
@@ -32,12 +44,20 @@ export class Outbox {
   private closed = false
   private batch: Array<string | object> = []
   private batchBytes = 2
+  /** Every size in the batch is an exact count (not the 3-bytes-per-unit bound). */
+  private batchExact = true
   private flushQueued = false
   /**
    * The peer's hello listed feature `str`: an envelope over the limit sends its large strings first as
    * `str` pieces (stringified once, parsed once at the other end) instead of chunking its whole text.
    */
   stringParts = false
+  /**
+   * The length from which a payload string may not fit the limit: over limit/3 units (UTF-8 is at most 3
+   * bytes a unit), and at least a string part's 1024 (`minStringLength` is at most limit/8). Worked out
+   * once: the transport's limit does not change.
+   */
+  private readonly largeFrom: number
   private readonly flushTask = () => {
     this.flushQueued = false
     this.flush()
@@ -48,7 +68,9 @@ export class Outbox {
     private readonly byteLength: (s: string) => number,
     /** Called after a write the transport could not take at once (the peer is slow or stopped reading). */
     private readonly onBackpressure: () => void = () => {},
-  ) {}
+  ) {
+    this.largeFrom = Math.max(1024, Math.floor(transport.maxMessageBytes / 3) + 1)
+  }
 
   /** True while the transport takes more without waiting. */
   get ready(): boolean {
@@ -58,7 +80,9 @@ export class Outbox {
   /**
    * Sends `env`. Returns a promise only when the envelope had to be chunked: it settles once the last piece
    * is handed to the transport, so a stream producer can keep its items in order. `key` names the call
-   * the envelope belongs to, so that `cancel(key)` stops its pieces once that call ended.
+   * the envelope belongs to, so that `cancel(key)` stops its pieces once that call ended; `'own'` stands
+   * for the envelope's own key (`blobKey(env.t, env.id, env.s)`), made only if it is cut into pieces, so
+   * that a small reply builds no key string.
    */
   send(env: Envelope, key?: string): Promise<void> | undefined {
     if (this.closed) return undefined
@@ -71,10 +95,7 @@ export class Outbox {
       // a string that may not fit (over limit/3: UTF-8 is at most 3 bytes per unit) goes straight to
       // string parts: stringifying the whole envelope first would quote that string twice (callgrind:
       // two full stringifies per 1 MiB echo on the host).
-      if (
-        this.stringParts &&
-        holdsLargeString(env, Math.max(this.minStringLength(), Math.floor(limit / 3) + 1))
-      ) {
+      if (this.stringParts && holdsLargeString(env, this.largeFrom)) {
         const split = this.sendStrings(env, key)
         if (split) return split
       }
@@ -85,9 +106,13 @@ export class Outbox {
       // held no large string), and then sent them whole.
       if (text.length <= limit) {
         let size = text.length * 3
-        if (size > limit) size = this.byteLength(text)
         if (size <= limit) {
-          this.enqueue(text, size)
+          this.enqueue(text, size, false)
+          return undefined
+        }
+        size = this.byteLength(text)
+        if (size <= limit) {
+          this.enqueue(text, size, true)
           return undefined
         }
       }
@@ -110,7 +135,7 @@ export class Outbox {
       size = this.byteLength(text)
       if (size > limit) return this.chunk(env, text, key)
     }
-    this.enqueue(env, size)
+    this.enqueue(env, size, false)
     return undefined
   }
 
@@ -123,6 +148,7 @@ export class Outbox {
   private sendStrings(env: Envelope, key: string | undefined): Promise<void> | undefined {
     const split = takeStrings(env, this.minStringLength())
     if (!split) return undefined
+    key = ownKey(env, key)
     this.flush() // what was sent before goes before the pieces
     const refs = split.strings.map((x) => [++this.chunkSeq, ...x.path] as [number, ...Array<string | number>])
     ;(split.head as { u?: unknown }).u = refs
@@ -134,10 +160,11 @@ export class Outbox {
    * Envelopes sent in the same tick leave as one message (a JSON array: a batch), up to the size limit:
    * one frame, one parse and one event for many small calls instead of one each.
    */
-  private enqueue(item: string | object, size: number): void {
+  private enqueue(item: string | object, size: number, exact: boolean): void {
     if (this.batch.length > 0 && this.batchBytes + size + 1 > this.transport.maxMessageBytes) this.flush()
     this.batch.push(item)
     this.batchBytes += size + 1
+    if (!exact) this.batchExact = false
     if (!this.flushQueued) {
       this.flushQueued = true
       queueMicrotask(this.flushTask)
@@ -148,10 +175,14 @@ export class Outbox {
   flush(): void {
     const b = this.batch
     if (b.length === 0) return
+    // Exact sizes add up to the batch's own: `[`, the items, a comma between each two, `]`.
+    const bytes = this.batchExact ? this.batchBytes - (b.length === 1 ? 3 : 1) : undefined
     this.batch = []
     this.batchBytes = 2 // the brackets
-    if (b.length === 1) this.write(b[0]!)
-    else this.write(this.transport.kind === 'text' ? `[${b.join(',')}]` : b)
+    this.batchExact = true
+    if (b.length === 1) this.write(b[0]!, bytes)
+    else if (this.transport.kind === 'text') this.write(`[${b.join(',')}]`, bytes)
+    else this.write(b)
   }
 
   /** Resolves when the transport can take more (at once if it can). */
@@ -176,14 +207,15 @@ export class Outbox {
     this.drained()
   }
 
-  private write(message: string | object): void {
-    if (!this.transport.send(message)) {
+  private write(message: string | object, bytes?: number): void {
+    if (!this.transport.send(message, bytes)) {
       this.writable = false
       this.onBackpressure()
     }
   }
 
   private chunk(env: Envelope, text: string, key: string | undefined): Promise<void> {
+    key = ownKey(env, key)
     this.flush() // what was sent before goes before the pieces
     const k = ++this.chunkSeq
     const e = env as { id?: number; s?: number }
@@ -196,7 +228,7 @@ export class Outbox {
     id: number | undefined,
     s: number | undefined,
     text: string,
-  ): Generator<string | object> {
+  ): Generator<string | object | Counted> {
     // `text` is JSON.stringify's output, so pieces are quoted by escaping `"` and `\` alone (see cutPieces).
     yield* this.pieceMessages('chunk', k, of, id, s, text, { jsonText: true })
   }
@@ -208,7 +240,7 @@ export class Outbox {
     s: number | undefined,
     split: { head: Envelope; strings: Array<{ text: string }> },
     refs: Array<[number, ...Array<string | number>]>,
-  ): Generator<string | object> {
+  ): Generator<string | object | Counted> {
     for (let i = 0; i < refs.length; i++)
       yield* this.pieceMessages('str', refs[i]![0], of, id, s, split.strings[i]!.text, {})
     const head = split.head
@@ -218,8 +250,8 @@ export class Outbox {
       return
     }
     const text = JSON.stringify(head)
-    if (text.length <= limit && this.byteLength(text) <= limit)
-      yield this.transport.kind === 'text' ? text : head
+    const bytes = text.length <= limit ? this.byteLength(text) : Number.POSITIVE_INFINITY
+    if (bytes <= limit) yield this.transport.kind === 'text' ? new Counted(text, bytes) : head
     else yield* this.chunkMessages(++this.chunkSeq, of, id, s, text)
   }
 
@@ -239,7 +271,7 @@ export class Outbox {
     s: number | undefined,
     text: string,
     cut: CutOptions,
-  ): Generator<string | object> {
+  ): Generator<string | object | Counted> {
     const limit = this.transport.maxMessageBytes
     const asText = this.transport.kind === 'text'
     if (asText || t === 'chunk') {
@@ -249,9 +281,11 @@ export class Outbox {
       while (!current.done) {
         const next = pieces.next()
         const last = next.done === true
-        yield asText
-          ? `${head},"d":${current.value.quoted}${last ? ',"end":1}' : '}'}`
-          : pieceObject(t, k, of, id, s, current.value.text, last)
+        if (asText) {
+          // All but the quoted piece is ASCII: its length is its UTF-8 size.
+          const text = `${head},"d":${current.value.quoted}${last ? ',"end":1}' : '}'}`
+          yield new Counted(text, text.length - current.value.quoted.length + current.value.bytes)
+        } else yield pieceObject(t, k, of, id, s, current.value.text, last)
         current = next
       }
       return
@@ -281,7 +315,7 @@ export class Outbox {
   private *binMessages(
     env: Envelope & { id: number; s?: number },
     blobs: Uint8Array[],
-  ): Generator<string | object> {
+  ): Generator<string | object | Counted> {
     // Base64 of `step` bytes fits the limit with the envelope around it; a multiple of 3 keeps pieces padding-free.
     const step = Math.min(BIN_SLICE, Math.floor((this.transport.maxMessageBytes - CHUNK_OVERHEAD) / 4) * 3)
     const s = env.s === undefined ? '' : `,"s":${env.s}`
@@ -290,9 +324,10 @@ export class Outbox {
       for (let at = 0; at === 0 || at < blob.length; at += step) {
         const d = encodeBase64(blob.subarray(at, at + step))
         const end = at + step >= blob.length
-        if (this.transport.kind === 'text')
-          yield `{"t":"bin","of":"${env.t}","id":${env.id}${s},"i":${i},"d":"${d}"${end ? ',"end":1' : ''}}`
-        else {
+        if (this.transport.kind === 'text') {
+          const text = `{"t":"bin","of":"${env.t}","id":${env.id}${s},"i":${i},"d":"${d}"${end ? ',"end":1' : ''}}`
+          yield new Counted(text, text.length) // base64 and ASCII around it
+        } else {
           const obj: Record<string, unknown> = { t: 'bin', of: env.t, id: env.id, i, d }
           if (env.s !== undefined) obj.s = env.s
           if (end) obj.end = 1
@@ -313,7 +348,7 @@ export class Outbox {
     this.bulk = keep
   }
 
-  private enqueueBulk(messages: Iterator<string | object>, key: string | undefined): Promise<void> {
+  private enqueueBulk(messages: Iterator<string | object | Counted>, key: string | undefined): Promise<void> {
     return new Promise((done) => {
       this.bulk.push({ messages, done, key })
       this.pump()
@@ -332,13 +367,22 @@ export class Outbox {
           job.done()
           continue
         }
-        this.write(r.value)
+        const m = r.value
+        if (m instanceof Counted) this.write(m.text, m.bytes)
+        else this.write(m)
         this.bulk.push(job)
       }
     } finally {
       this.pumping = false
     }
   }
+}
+
+/** `key` as given to `send`, with `'own'` made into the key of the call `env` belongs to. */
+function ownKey(env: Envelope, key: string | undefined): string | undefined {
+  if (key !== 'own') return key
+  const e = env as { id?: number; s?: number }
+  return e.id === undefined ? undefined : blobKey(env.t, e.id, e.s)
 }
 
 /** The JSON text of a piece envelope up to its `d`: `{"t":"chunk","k":1,"of":"ok","id":4,"s":2`. */

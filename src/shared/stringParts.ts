@@ -64,9 +64,10 @@ export function takeStrings(
  * common large payload (one big argument or result) without stringifying the whole envelope first.
  */
 export function holdsLargeString(env: Envelope, minLength: number): boolean {
-  const key = PAYLOAD_KEY[env.t]
-  if (key === undefined) return false
-  const v = (env as unknown as Record<string, unknown>)[key]
+  // Read directly, not as PAYLOAD_KEY[env.t]: this runs for every envelope a text transport sends, where
+  // two keyed loads of names that vary are a megamorphic lookup each.
+  const t = env.t
+  const v = t === 'ok' || t === 'next' ? env.r : t === 'call' ? env.a : t === 'event' ? env.d : undefined
   if (typeof v === 'string') return v.length >= minLength
   if (!Array.isArray(v)) return false
   for (let i = 0; i < v.length && i < 16; i++) {

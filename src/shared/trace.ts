@@ -85,9 +85,9 @@ export function traceTransport(inner: Transport, options: TraceOptions): Transpo
         },
       })
     },
-    send(message: string | object) {
+    send(message: string | object, bytes?: number) {
       tracer.message('->', message)
-      return inner.send(message)
+      return inner.send(message, bytes)
     },
     close() {
       tracer.clear()

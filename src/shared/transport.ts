@@ -32,7 +32,11 @@ export interface Transport {
    * counted in the session's budget. Undefined when the transport cannot tell.
    */
   readonly buffered?: number
-  /** Sends one message. Returns false when the sender should wait for `drain` before more bulk data. */
-  send(message: string | object): boolean
+  /**
+   * Sends one message. Returns false when the sender should wait for `drain` before more bulk data.
+   * `bytes`: the UTF-8 length of a string message, when the sender already counted it (a framing
+   * transport then need not count it again; it still checks).
+   */
+  send(message: string | object, bytes?: number): boolean
   close(): void
 }

@@ -43,7 +43,14 @@ export function deeperThan(value: unknown, limit: number, work: WalkWork = { ste
   if (!isObject(value)) return false
   // The common case (a call's arguments, all scalars) is one level: answered without the maps below.
   const top0 = childrenOf(value)
-  if (!top0.some(isObject)) {
+  let flat = true
+  for (let i = 0; i < top0.length; i++) {
+    if (isObject(top0[i])) {
+      flat = false
+      break
+    }
+  }
+  if (flat) {
     work.steps += 1 + top0.length
     return limit < 1
   }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
+import { blobKey } from '../../src/shared/blobs.js'
 import type { Envelope } from '../../src/shared/protocol.js'
+import { utf8Length } from '../../src/shared/utf8.js'
 import { LIMIT, recorder } from './outboxRecorder.js'
 
 describe('Outbox', () => {
@@ -53,4 +55,59 @@ describe('Outbox', () => {
     expect(parsed().every((e) => e.t === 'chunk')).toBe(true)
     expect(reads).toBe(2) // once by JSON.stringify, once by the search
   })
+
+  it('hands a text transport the UTF-8 size of each message it counted, and only exact ones', async () => {
+    const { outbox, transport } = recorder('text')
+    const counted: Array<{ m: string; bytes: number | undefined }> = []
+    transport.send = (m, bytes) => {
+      counted.push({ m: m as string, bytes })
+      return true
+    }
+    const mixed = 'aé→😀"\\'.repeat(200) // 1,800 units, 2,600+ bytes: over limit/3
+    await outbox.send({ t: 'ok', id: 1, r: mixed.repeat(3) } as unknown as Envelope, 'own') // string parts
+    await outbox.send({
+      t: 'ok',
+      id: 2,
+      r: [mixed.slice(0, 900), ...mixed.slice(0, 3000)],
+    } as unknown as Envelope) // chunks
+    outbox.send({ t: 'ok', id: 3, r: ['a'.repeat(700), 'é'.repeat(700)] } as unknown as Envelope) // fits once counted
+    outbox.flush()
+    outbox.send({ t: 'ok', id: 4, r: 'é' } as unknown as Envelope) // estimated, not counted
+    outbox.send({ t: 'ok', id: 5, r: 'a' } as unknown as Envelope)
+    outbox.flush()
+    await outbox.sendWithBlobs(
+      { t: 'ok', id: 6, b: [5000] } as unknown as Envelope & { id: number },
+      [new Uint8Array(5000)],
+      'ok:6:',
+    )
+    for (const { m, bytes } of counted) if (bytes !== undefined) expect(bytes).toBe(utf8Length(m))
+    const given = counted.filter((c) => c.bytes !== undefined)
+    expect(new Set(given.map((c) => JSON.parse(c.m).t))).toEqual(new Set(['str', 'chunk', 'ok', 'bin']))
+    // Small envelopes are only bounded (3 bytes a unit): the transport counts them, once.
+    expect(counted.filter((c) => c.bytes === undefined).map((c) => c.m)).toEqual([
+      '[{"t":"ok","id":4,"r":"é"},{"t":"ok","id":5,"r":"a"}]',
+      '{"t":"ok","id":6,"b":[5000]}',
+    ])
+  })
+
+  for (const kind of ['text', 'object'] as const) {
+    for (const large of ['chunked', 'string parts'] as const) {
+      it(`cancels the ${large} pieces of an envelope sent with key 'own' by its call's key, over a ${kind} transport`, async () => {
+        const { outbox, sent, transport } = recorder(kind)
+        transport.send = (m) => {
+          sent.push(m)
+          return false // the peer reads slowly: one piece per drain
+        }
+        // One large string (string parts), or many small ones that only chunking makes fit.
+        const r =
+          large === 'chunked' ? Array.from({ length: 900 }, (_, i) => `item ${i}`) : 'x'.repeat(3 * LIMIT)
+        const done = outbox.send({ t: 'ok', id: 5, r } as unknown as Envelope, 'own')
+        expect(done).toBeInstanceOf(Promise)
+        outbox.cancel(blobKey('ok', 5, undefined))
+        for (let i = 0; i < 100; i++) outbox.drained() // uncancelled, the rest would go out now
+        await done
+        expect(sent).toHaveLength(1) // the piece written before the cancel, nothing after it
+      })
+    }
+  }
 })

@@ -9,12 +9,13 @@ export const LIMIT = 4096
 /**
  * An Outbox (with string parts on) over a transport of `kind` that records what it is given, for tests
  * where the Outbox is under test: `sent` in order, `parsed()` each message read back as the peer's
- * parseEnvelope reads it.
+ * parseEnvelope reads it, and the `transport` itself (a test may replace its `send`).
  */
 export function recorder(kind: 'text' | 'object'): {
   sent: Array<string | object>
   outbox: Outbox
   parsed: () => Envelope[]
+  transport: Transport
 } {
   const sent: Array<string | object> = []
   const transport: Transport = {
@@ -31,5 +32,5 @@ export function recorder(kind: 'text' | 'object'): {
   outbox.stringParts = true
   const parsed = () =>
     sent.map((m) => parseEnvelope(JSON.parse(typeof m === 'string' ? m : JSON.stringify(m))))
-  return { sent, outbox, parsed }
+  return { sent, outbox, parsed, transport }
 }
