@@ -41,7 +41,8 @@ export interface CachedBundle {
   /** A hash of the script made at build time: a rebuilt bundle never meets an old cache. */
   id: string
   /**
-   * The CommonJS bundle, wrapped as `(function (exports, require, module, __filename, __dirname) {\n...\n})`;
+   * The CommonJS bundle, wrapped as `(function (exports, require, module, __filename, __dirname, __nmrpcMetaUrl)
+   * {\n...\n})` (the last is the built file's URL, the host's `import.meta.url`);
    * a bundle file keeps it in a comment instead (`comment`).
    */
   code?: string
@@ -110,8 +111,9 @@ export async function runBundle(b: CachedBundle): Promise<void> {
   }
   const module = { exports: {} }
   const folder = b.dir ?? (builtin('node:path') as typeof import('node:path')).dirname(file)
+  const url = b.url.startsWith('file:') ? b.url : (builtin('node:url') as typeof import('node:url')).pathToFileURL(file).href
   const run = script.runInThisContext() as (...a: unknown[]) => void
-  run.call(module.exports, module.exports, b.require ?? hostRequire(file, builtin), module, file, folder)
+  run.call(module.exports, module.exports, b.require ?? hostRequire(file, builtin), module, file, folder, url)
 }
 
 /**

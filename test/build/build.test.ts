@@ -103,7 +103,7 @@ describe('nmrpc build outputs', () => {
     // --help live in one string literal (selfCommandAsText), compiled only when a command runs. Their help
     // text as code would hold real line breaks.
     const text = readFileSync(built.bundle.path, 'utf8')
-    const at = text.lastIndexOf('\nfunction __nmrpcScript(){/*(function (exports, require, module, __filename, __dirname) {\n')
+    const at = text.lastIndexOf('\nfunction __nmrpcScript(){/*(function (exports, require, module, __filename, __dirname, __nmrpcMetaUrl) {\n')
     expect(at).toBeGreaterThan(0)
     expect(text.endsWith('\n})*/}\n')).toBe(true)
     const [start, script] = [text.slice(0, at), text.slice(at)]
