@@ -128,18 +128,22 @@ export async function runBundle(b: CachedBundle): Promise<void> {
 export function scriptFromComment(c: ScriptComment | undefined, file: string): string {
   if (!c) throw new Error(`${file}: the built file names neither its script nor where it keeps it (a bug in nmrpc build).`)
   const text = Function.prototype.toString.call(c.fn)
-  for (const t of text.includes('\r\n') ? [text, text.replaceAll('\r\n', '\n')] : [text]) {
-    const start = t.indexOf('{/*') + 3
-    const end = t.lastIndexOf('*/}')
-    if (start > 2 && end - start === c.length) {
-      const script = t.slice(start, end)
-      return c.escape ? script.replaceAll(c.escape, '*/') : script
-    }
+  // The file as built first: looking for CRLF would scan all of it on every start.
+  const script = commentBody(text, c.length) ?? commentBody(text.replaceAll('\r\n', '\n'), c.length)
+  if (script === undefined) {
+    throw new Error(
+      `${file} is not the file nmrpc build wrote: the comment that keeps its script does not hold the ${c.length} ` +
+        'characters it did (was the file edited, or saved in another encoding?). Build it again with nmrpc build.',
+    )
   }
-  throw new Error(
-    `${file} is not the file nmrpc build wrote: the comment that keeps its script does not hold the ${c.length} ` +
-      'characters it did (was the file edited, or saved in another encoding?). Build it again with nmrpc build.',
-  )
+  return c.escape ? script.replaceAll(c.escape, '*/') : script
+}
+
+/** What `function f(){/*...*\/}` holds between its `{/*` and `*\/}`, if that is `length` characters. */
+function commentBody(text: string, length: number): string | undefined {
+  const start = text.indexOf('{/*') + 3
+  const end = text.lastIndexOf('*/}')
+  return start > 2 && end - start === length ? text.slice(start, end) : undefined
 }
 
 /**
