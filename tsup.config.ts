@@ -31,8 +31,8 @@ export default defineConfig([
       ...(existsSync('src/cli/main.ts') ? { 'cli/main': 'src/cli/main.ts' } : {}),
       // Not imported by the CLI: nmrpc build bundles this file into every built host.
       'build/runtime': 'src/build/runtime.ts',
-      // The start of every built bundle: compiles the host with V8's code cache (src/build/codeCache.ts).
-      'build/codeCache': 'src/build/codeCache.ts',
+      // The start of every built bundle: compiles the host with V8's code cache (src/build/bundleStart.ts).
+      'build/bundleStart': 'src/build/bundleStart.ts',
     },
     format: ['esm'],
     // The two builds run at once: each cleans only its own files, so neither deletes the other's.

@@ -12,6 +12,10 @@
  * their first start (src/build/codeCache.ts): the "code cache made" rows are every start after that one
  * (the warm-up round makes the caches, in a cache folder of this run), the "first start" rows the same
  * files with the cache off.
+ * Each callgrind run leaves out one function, V8's HashSeed::InitializeRoots: it searches primes from the
+ * process's random hash seed, and took 5 to 25 M instructions per process at random (the same binary, the
+ * same input: the whole spread of the old counts), which is not what any host costs. Left out of both the
+ * host's count and the raw host's, it makes a ratio stricter, not looser (the same amount off both).
  * Every contender runs without NODE_EXTRA_CA_CERTS: where it is set (CI sandboxes), node parses that
  * certificate file on every start (416 M instructions here, 3x the raw host's whole start), which hides
  * what the hosts themselves cost; a browser-started host on a user's machine rarely has it.
@@ -38,8 +42,10 @@ const ORIGIN = 'chrome-extension://abcdefghijklmnopabcdefghijklmnop/'
 const SAMPLE_TIMEOUT_MS = 30_000
 /** Wall-clock ratios of ~100 ms processes on a loaded machine need this many pairs to settle. */
 const MIN_REPS = 21
-/** Callgrind runs per contender; the counts of one binary differ by ~1% (V8's helper threads). */
-const INSTRUCTION_RUNS = 2
+/** Callgrind runs per contender (median); without the hash-seed search, the counts of one binary differ by <1%. */
+const INSTRUCTION_RUNS = 3
+/** Callgrind leaves this function out (see the header); the order of the two options matters. */
+const LEFT_OUT = ['--toggle-collect=v8::internal::HashSeed::InitializeRoots*', '--collect-atstart=yes']
 const TARGET = 1.05
 
 type Kind = 'raw' | 'nmrpc' | 'bundle' | 'bundle-first' | 'sea' | 'sea-first'
@@ -189,7 +195,7 @@ export async function measureColdStart(o: {
     `- ${reps} repetitions (after a warm-up round), contenders in turn; spawn (spawnHost, browser argv) to the answer of add(1, 2)`,
     `- paired ratio: each sample over the raw host's sample of the same repetition (the load hits both alike)`,
     instructions
-      ? `- instructions: valgrind --tool=callgrind, spawn to answer to exit (the same framed input on stdin), median of ${INSTRUCTION_RUNS} runs; load-independent`
+      ? `- instructions: valgrind --tool=callgrind, spawn to answer to exit (the same framed input on stdin), median of ${INSTRUCTION_RUNS} runs; load-independent; V8's hash-seed prime search left out (random, 5-25 M per process: see bench/coldStart.ts)`
       : '- instructions: not measured (valgrind is not installed, or --no-valgrind)',
     "- environment of every host: this one without NODE_EXTRA_CA_CERTS (see bench/coldStart.ts); the built hosts' code caches in a folder of this run, made by the warm-up round",
     `- sizes: bundle ${(built.bundle.bytes / 1024).toFixed(0)} KiB, executable ${(built.sea!.bytes / 1024 / 1024).toFixed(1)} MiB`,
@@ -250,7 +256,7 @@ function measureInstructions(contenders: Contender[], outDir: string): Map<Kind,
       rmSync(file, { force: true })
       const r = spawnSync(
         'valgrind',
-        ['--tool=callgrind', `--callgrind-out-file=${file}`, c.command, ...c.args, ORIGIN],
+        ['--tool=callgrind', ...LEFT_OUT, `--callgrind-out-file=${file}`, c.command, ...c.args, ORIGIN],
         {
           input: input[c.kind === 'raw' ? 'raw' : 'nmrpc'],
           stdio: ['pipe', 'pipe', 'pipe'],

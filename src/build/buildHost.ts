@@ -134,12 +134,15 @@ export async function buildHost(o: BuildHostOptions): Promise<BuildHostResult> {
 }
 
 /**
- * Writes the `.mjs`: the host bundled as CommonJS, held as one string literal, and the small ES module
- * that compiles it with V8's code cache (src/build/codeCache.ts). A string literal costs V8 a scan, not a
- * parse, and the cache made by the user's node after the first start spares the next starts the parse and
- * compile of every function the start runs (callgrind, bench/coldStart.ts). A host CommonJS cannot hold
- * (top-level await) is bundled as a plain ES module instead, without the cache, and a note says so.
- * Returns how many source files went in.
+ * Writes the `.mjs`: the host bundled as CommonJS, kept in a comment (the body of a function at the end of
+ * the file), and the small ES module before it that takes that comment and compiles it with V8's code
+ * cache (src/build/bundleStart.ts). V8 only skips a comment (a string literal it must scan and intern),
+ * and the cache made by the user's node
+ * after the first start spares the next starts the parse and compile of every function the start runs
+ * (callgrind, bench/coldStart.ts). The single executable's CommonJS main keeps the script as a string
+ * literal: node compiles that main with the code cache in the executable, which holds the string. A host
+ * CommonJS cannot hold (top-level await) is bundled as a plain ES module instead, without the cache, and a
+ * note says so. Returns how many source files went in.
  */
 async function cachedBundle(
   esbuild: typeof import('esbuild'),
@@ -160,31 +163,62 @@ async function cachedBundle(
     )
     return modules
   }
-  const code = `(function (exports, require, module, __filename, __dirname) {\n${inner.code}\n})`
+  // import.meta.url comes in as a parameter: the bundle's own is free, and pathToFileURL(__filename) at the
+  // top of the script cost every start about 8% of its wall clock (--cpu-prof of the bench host).
+  const code = `(function (exports, require, module, __filename, __dirname, __nmrpcMetaUrl) {\n${inner.code}\n})`
   const id = createHash('sha256').update(code).digest('hex').slice(0, 16)
   const sea = config.kind === 'sea'
-  // A single executable runs CommonJS with its own require (built-ins only), and is its own file.
-  const where = sea ? 'url: process.execPath, require' : 'url: import.meta.url'
-  const stub = [
-    `import { runBundle } from ${JSON.stringify(runtimeFile('codeCache'))}`,
-    `runBundle({ name: ${JSON.stringify(config.name)}, kind: ${JSON.stringify(config.kind)}, id: ${JSON.stringify(id)}, ${where}, code: ${JSON.stringify(code)} })`,
-    '',
-  ].join('\n')
-  await esbuild.build({
+  const head = `runBundle({ name: ${JSON.stringify(config.name)}, kind: ${JSON.stringify(config.kind)}, id: ${JSON.stringify(id)}, `
+  let tail = ''
+  let start: string
+  if (sea) {
+    // A single executable runs CommonJS with its own require (built-ins only), and is its own file.
+    start = `${head}url: process.execPath, builtin: require, require, code: ${JSON.stringify(code)} })`
+  } else {
+    const escape = commentEscape(code)
+    const kept = escape ? code.replaceAll('*/', escape) : code
+    // The body of a function, whose source text (toString) gives the script back (see bundleStart.ts).
+    tail = `function __nmrpcScript(){/*${kept}*/}\n`
+    const comment = `{ fn: __nmrpcScript, length: ${kept.length}${escape ? `, escape: ${JSON.stringify(escape)}` : ''} }`
+    // Node >= 20.16 gives built-ins without an ES import (see bundleStart.ts); older ones get a require.
+    const builtin =
+      "typeof process.getBuiltinModule === 'function' ? process.getBuiltinModule : " +
+      "(await import('node:module')).createRequire(import.meta.url)"
+    start =
+      `await ${head}url: import.meta.url, file: import.meta.filename, dir: import.meta.dirname, ` +
+      `builtin: ${builtin}, comment: ${comment} })`
+  }
+  const stub = [`import { runBundle } from ${JSON.stringify(runtimeFile('bundleStart'))}`, start, ''].join('\n')
+  const built = await esbuild.build({
     stdin: { contents: stub, resolveDir: path.dirname(entry), sourcefile: `${config.name}.start.js`, loader: 'js' },
     bundle: true,
     platform: 'node',
     target: 'node20',
     format: sea ? 'cjs' : 'esm',
     outfile,
-    write: true,
+    write: false,
     logLevel: 'silent',
     legalComments: 'none',
     minify: true,
     banner: sea ? {} : { js: '#!/usr/bin/env node' },
   })
+  const text = built.outputFiles?.[0]?.text ?? ''
+  await writeFile(outfile, tail ? `${text.endsWith('\n') ? text : `${text}\n`}${tail}` : text)
   if (inner.map && !sea) await writeFile(`${outfile}.map`, inner.map)
   return inner.modules
+}
+
+/**
+ * What stands for each `*\/` of `code` in the comment that keeps it (a `*\/` would end the comment): `*`, a
+ * control character the code does not hold, `/`. Undefined when the code has no `*\/`.
+ */
+function commentEscape(code: string): string | undefined {
+  if (!code.includes('*/')) return undefined
+  for (let c = 1; c < 32; c++) {
+    const mark = String.fromCharCode(c)
+    if (c !== 10 && c !== 13 && !code.includes(mark)) return `*${mark}/`
+  }
+  throw new Error('nmrpc build: the bundled host holds every control character, so it cannot be kept in a comment (a bug in nmrpc build).')
 }
 
 /** Bundles the generated entry (runtime + host) to `outfile`; returns how many source files went in. */
@@ -240,7 +274,7 @@ async function bundleText(
             js: "#!/usr/bin/env node\nimport { createRequire as __nmrpcCreateRequire } from 'node:module';\nconst require = __nmrpcCreateRequire(import.meta.url);",
           }
         : {
-            js: "var __nmrpcMetaUrl = require('node:url').pathToFileURL(__filename).href;\nvar __nmrpcMetaFile = __filename;\nvar __nmrpcMetaDir = __dirname;",
+            js: 'var __nmrpcMetaFile = __filename;\nvar __nmrpcMetaDir = __dirname;',
           },
     // A single executable runs CommonJS only (Node 20): import.meta would be empty there.
     define:
@@ -368,7 +402,7 @@ function hint(m: Message, format: 'esm' | 'cjs'): string {
 }
 
 /** The built-file runtime next to this module: source under tsx/vitest, dist/build/runtime.js when built. */
-function runtimeFile(file: 'runtime' | 'codeCache'): string {
+function runtimeFile(file: 'runtime' | 'bundleStart'): string {
   const here = path.dirname(fileURLToPath(import.meta.url))
   // From src/build/, from dist/build/, from dist/cli/ or a shared dist/ chunk (tsup's code splitting).
   const candidates = [

@@ -17,13 +17,23 @@ export function maybeTraced(
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
-/** Waits for `p`, or `ms`, whichever comes first; never rejects. */
-export function withDeadline(p: Promise<unknown>, ms: number): Promise<void> {
+/**
+ * Waits for `p`, or `ms`, whichever comes first (rejects if `p` does). A wait that is over already, the
+ * usual case when a host closes with nothing owed, sets no timer: a built host's start then never loads
+ * node's timers for it (callgrind, bench/coldStart.ts).
+ */
+export async function withDeadline(p: Promise<unknown>, ms: number): Promise<void> {
+  let done = false
+  const watched = p.then(() => {
+    done = true
+  })
+  // p's reaction was queued before this await's, so it has run if p had settled.
+  await undefined
+  if (done) return
   let timer: ReturnType<typeof setTimeout> | undefined
-  return Promise.race([
-    p.then(() => undefined),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms)
-    }),
-  ]).finally(() => clearTimeout(timer))
+  try {
+    await Promise.race([watched, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))])
+  } finally {
+    clearTimeout(timer)
+  }
 }

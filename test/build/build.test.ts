@@ -97,15 +97,25 @@ describe('nmrpc build outputs', () => {
     expect(readFileSync(built.bundle.path, 'utf8')).not.toMatch(/from ["']nmrpc\//)
   })
 
-  it('keeps the terminal-mode code as text a browser-started host never parses', () => {
-    // src/build/buildHost.ts (selfCommandAsText): --install/--doctor/--help live in one string literal,
-    // compiled only when a command runs; that literal sits inside the host's own (cachedBundle), so it is
-    // quoted twice in the file. Their help text as code would hold real line breaks.
+  it('keeps the host in a comment a start only skips, and the terminal-mode code as text inside it', () => {
+    // src/build/buildHost.ts (cachedBundle): the host's script is a comment, the body of the function that
+    // ends the file, which the start (bundleStart.ts) takes back by toString; inside it, --install/--doctor/
+    // --help live in one string literal (selfCommandAsText), compiled only when a command runs. Their help
+    // text as code would hold real line breaks.
     const text = readFileSync(built.bundle.path, 'utf8')
-    expect(text).toContain('Options of --install:\\\\n')
-    expect(text).not.toContain('Options of --install:\n')
-    expect(text).toContain('new Function(')
-    expect(text).toContain('createCachedData()')
+    const at = text.lastIndexOf('\nfunction __nmrpcScript(){/*(function (exports, require, module, __filename, __dirname, __nmrpcMetaUrl) {\n')
+    expect(at).toBeGreaterThan(0)
+    expect(text.endsWith('\n})*/}\n')).toBe(true)
+    const [start, script] = [text.slice(0, at), text.slice(at)]
+    // The comment is one: no */ of the host's code was left in it to end it early.
+    expect(script.indexOf('*/')).toBe(script.length - 4)
+    expect(script).toContain('Options of --install:\\n')
+    expect(script).not.toContain('Options of --install:\n')
+    expect(script).toContain('new Function(')
+    // What runs before the host: the start, which imports no Node built-in as an ES module.
+    expect(start).toContain('createCachedData()')
+    expect(start).not.toMatch(/\bimport\s*[{\w*][^;]*from\s*["']node:/)
+    expect(start.length).toBeLessThan(8 * 1024)
   })
 
   it('bakes the name, ids and nmrpc version in: --version and --help say them', async () => {
