@@ -1,4 +1,5 @@
 import { encodeBase64 } from './base64.js'
+import { blobKey } from './blobs.js'
 import { CHUNK_OVERHEAD, type CutOptions, cutPieces, jsonSizeBound } from './chunker.js'
 import type { Envelope } from './protocol.js'
 import { holdsLargeString, takeStrings } from './stringParts.js'
@@ -58,7 +59,9 @@ export class Outbox {
   /**
    * Sends `env`. Returns a promise only when the envelope had to be chunked: it settles once the last piece
    * is handed to the transport, so a stream producer can keep its items in order. `key` names the call
-   * the envelope belongs to, so that `cancel(key)` stops its pieces once that call ended.
+   * the envelope belongs to, so that `cancel(key)` stops its pieces once that call ended; by default
+   * `blobKey(env.t, env.id, env.s)`, made only when the envelope goes out in pieces (not for every small
+   * envelope).
    */
   send(env: Envelope, key?: string): Promise<void> | undefined {
     if (this.closed) return undefined
@@ -123,6 +126,7 @@ export class Outbox {
   private sendStrings(env: Envelope, key: string | undefined): Promise<void> | undefined {
     const split = takeStrings(env, this.minStringLength())
     if (!split) return undefined
+    key ??= ownKey(env)
     this.flush() // what was sent before goes before the pieces
     const refs = split.strings.map((x) => [++this.chunkSeq, ...x.path] as [number, ...Array<string | number>])
     ;(split.head as { u?: unknown }).u = refs
@@ -185,6 +189,7 @@ export class Outbox {
 
   private chunk(env: Envelope, text: string, key: string | undefined): Promise<void> {
     this.flush() // what was sent before goes before the pieces
+    key ??= ownKey(env)
     const k = ++this.chunkSeq
     const e = env as { id?: number; s?: number }
     return this.enqueueBulk(this.chunkMessages(k, env.t, e.id, e.s, text), key)
@@ -270,9 +275,13 @@ export class Outbox {
   /**
    * Sends `env`, then its binary parts as `bin` pieces, each base64-encoded only when the transport can
    * take it, so a large binary value is never held as one big string. Settles after the last piece.
-   * `key` lets `cancel(key)` stop the parts of a call that ended.
+   * `key` lets `cancel(key)` stop the parts of a call that ended (by default, as for {@link send}).
    */
-  sendWithBlobs(env: Envelope & { id: number; s?: number }, blobs: Uint8Array[], key: string): Promise<void> {
+  sendWithBlobs(
+    env: Envelope & { id: number; s?: number },
+    blobs: Uint8Array[],
+    key: string = ownKey(env)!,
+  ): Promise<void> {
     const sent = this.send(env, key)
     const parts = () => this.enqueueBulk(this.binMessages(env, blobs), key)
     return sent ? sent.then(parts) : parts()
@@ -339,6 +348,12 @@ export class Outbox {
       this.pumping = false
     }
   }
+}
+
+/** The key of the call an envelope belongs to (see {@link blobKey}); undefined for one that names none. */
+function ownKey(env: Envelope): string | undefined {
+  const e = env as { id?: number; s?: number }
+  return e.id === undefined ? undefined : blobKey(env.t, e.id, e.s)
 }
 
 /** The JSON text of a piece envelope up to its `d`: `{"t":"chunk","k":1,"of":"ok","id":4,"s":2`. */

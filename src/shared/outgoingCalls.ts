@@ -130,11 +130,12 @@ export class OutgoingCalls {
       this.#hooks,
     )
     this.#calls.set(id, oc)
+    // Its key, blobKey('call', id), is made only if it goes in pieces.
     let sent: Promise<void> | undefined
     if (encoded.blobs) {
       env.b = encoded.blobs.map((b) => b.byteLength)
-      sent = r.outbox.sendWithBlobs(env, encoded.blobs, blobKey('call', id, undefined))
-    } else sent = r.outbox.send(env, blobKey('call', id, undefined))
+      sent = r.outbox.sendWithBlobs(env, encoded.blobs)
+    } else sent = r.outbox.send(env)
     // It went out in pieces: its end must stop those still unsent.
     if (sent) oc.pieces = true
     if (streams) {
