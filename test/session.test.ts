@@ -255,6 +255,23 @@ describe('session engine', () => {
     expect(envelopes.map((e) => e.t)).toEqual(new Array(64).fill('call'))
   })
 
+  it('writes a lone call at once, without waiting for the end of the tick, and batches calls made together', async () => {
+    const { client, pair } = connect({ echo: (s: string) => s })
+    await client.call('echo', ['warm up'])
+    const fromClient = () =>
+      pair.sent.filter((m) => m.from === 'a').map((m) => JSON.parse(m.text) as { t: string } | unknown[])
+    pair.sent.length = 0
+    const lone = client.call('echo', ['alone'])
+    // Still in the same synchronous run: the call is already with the transport.
+    expect(fromClient()).toMatchObject([{ t: 'call', a: ['alone'] }])
+    expect(await lone).toBe('alone')
+    pair.sent.length = 0
+    const together = ['1', '2', '3'].map((x) => client.call('echo', [x]))
+    expect(await Promise.all(together)).toEqual(['1', '2', '3'])
+    // The first goes at once; the two made after it in the same tick leave as one batch.
+    expect(fromClient().map((v) => (Array.isArray(v) ? v.length : 1))).toEqual([1, 2])
+  })
+
   it('refuses a batch inside a batch and an over-long batch, and goes on', async () => {
     const { client, pair, logs } = connect({ ping: () => 'pong' })
     pair.inject('b', [[{ t: 'call', id: 50, p: 'ping', a: [] }]])

@@ -61,9 +61,10 @@ export class Outbox {
    * is handed to the transport, so a stream producer can keep its items in order. `key` names the call
    * the envelope belongs to, so that `cancel(key)` stops its pieces once that call ended; by default
    * `blobKey(env.t, env.id, env.s)`, made only when the envelope goes out in pieces (not for every small
-   * envelope).
+   * envelope). `alone`: the sender expects nothing else this tick (a client's only call in flight), so a
+   * small envelope is written at once when nothing waits to be batched, instead of at the end of the tick.
    */
-  send(env: Envelope, key?: string): Promise<void> | undefined {
+  send(env: Envelope, key?: string, alone = false): Promise<void> | undefined {
     if (this.closed) return undefined
     const t = this.transport
     const limit = t.maxMessageBytes
@@ -90,7 +91,7 @@ export class Outbox {
         let size = text.length * 3
         if (size > limit) size = this.byteLength(text)
         if (size <= limit) {
-          this.enqueue(text, size)
+          this.enqueue(text, size, alone)
           return undefined
         }
       }
@@ -113,7 +114,7 @@ export class Outbox {
       size = this.byteLength(text)
       if (size > limit) return this.chunk(env, text, key)
     }
-    this.enqueue(env, size)
+    this.enqueue(env, size, alone)
     return undefined
   }
 
@@ -138,7 +139,12 @@ export class Outbox {
    * Envelopes sent in the same tick leave as one message (a JSON array: a batch), up to the size limit:
    * one frame, one parse and one event for many small calls instead of one each.
    */
-  private enqueue(item: string | object, size: number): void {
+  private enqueue(item: string | object, size: number, alone = false): void {
+    // Nothing to batch it with, and nothing expected: no microtask, no batch array, one write now.
+    if (alone && this.batch.length === 0) {
+      this.write(item)
+      return
+    }
     if (this.batch.length > 0 && this.batchBytes + size + 1 > this.transport.maxMessageBytes) this.flush()
     this.batch.push(item)
     this.batchBytes += size + 1

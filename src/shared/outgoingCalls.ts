@@ -130,12 +130,13 @@ export class OutgoingCalls {
       this.#hooks,
     )
     this.#calls.set(id, oc)
-    // Its key, blobKey('call', id), is made only if it goes in pieces.
+    // Its key, blobKey('call', id), is made only if it goes in pieces. A lone call (one at a time, as
+    // most are) goes out at once; calls made together in one tick are batched into one message.
     let sent: Promise<void> | undefined
     if (encoded.blobs) {
       env.b = encoded.blobs.map((b) => b.byteLength)
       sent = r.outbox.sendWithBlobs(env, encoded.blobs)
-    } else sent = r.outbox.send(env)
+    } else sent = r.outbox.send(env, undefined, this.#calls.size === 1)
     // It went out in pieces: its end must stop those still unsent.
     if (sent) oc.pieces = true
     if (streams) {
