@@ -272,6 +272,29 @@ describe('session engine', () => {
     expect(fromClient().map((v) => (Array.isArray(v) ? v.length : 1))).toEqual([1, 2])
   })
 
+  it('returns a native promise: a failed call nobody awaits raises no unhandled rejection, awaiting it later still rejects', async () => {
+    const unhandled: unknown[] = []
+    const record = (e: unknown) => unhandled.push(e)
+    process.on('unhandledRejection', record)
+    try {
+      const { client } = connect({
+        boom: () => {
+          throw new Error('boom')
+        },
+      })
+      const later = client.call('boom', [])
+      expect(later).toBeInstanceOf(Promise)
+      client.call('missing', []) // dropped: never awaited
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      expect(unhandled).toEqual([])
+      await expect(later).rejects.toThrow('boom')
+      // A stream result is read from the same object.
+      expect(typeof (later as unknown as AsyncIterable<unknown>)[Symbol.asyncIterator]).toBe('function')
+    } finally {
+      process.off('unhandledRejection', record)
+    }
+  })
+
   it('refuses a batch inside a batch and an over-long batch, and goes on', async () => {
     const { client, pair, logs } = connect({ ping: () => 'pong' })
     pair.inject('b', [[{ t: 'call', id: 50, p: 'ping', a: [] }]])

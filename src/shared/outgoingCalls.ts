@@ -18,7 +18,7 @@ import type {
   OkEnvelope,
 } from './protocol.js'
 import type { Reassembler } from './reassembler.js'
-import { RemoteCall } from './remoteCall.js'
+import { type CallResult, RemoteCall } from './remoteCall.js'
 import type { CallOptions, Decoded, SessionOptions } from './sessionRouter.js'
 import type { StreamQueue, StreamQueueHooks } from './streamQueue.js'
 import type { StringInbox } from './stringParts.js'
@@ -42,10 +42,10 @@ export interface CallerRouter extends ProducerSink {
 const NO_HOOKS: StreamQueueHooks = { grant() {}, cancel() {} }
 
 /** A call that failed before it was sent: it has no stream to report on. */
-function failedCall(path: string, window: number, error: RpcError): RemoteCall {
+function failedCall(path: string, window: number, error: RpcError): CallResult {
   const call = new RemoteCall(path, window, NO_HOOKS)
   call.settleError(error)
-  return call
+  return call.result
 }
 
 /**
@@ -79,7 +79,7 @@ export class OutgoingCalls {
   }
 
   /** Sends a call to `path`; the returned call settles with its reply, an error, or the session's close. */
-  call(path: string, args: unknown[], opts: CallOptions = {}): RemoteCall {
+  call(path: string, args: unknown[], opts: CallOptions = {}): CallResult {
     const r = this.#r
     const o = r.o
     const window = opts.window ?? o.streamWindow
@@ -147,7 +147,7 @@ export class OutgoingCalls {
         r.track((sent ?? Promise.resolve()).then(() => p.run(source, r)))
       }
     }
-    return oc.call
+    return oc.call.result
   }
 
   /** Why a call cannot be sent at all (the session closed, too many waiting, already aborted). */
