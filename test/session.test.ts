@@ -199,6 +199,22 @@ describe('session engine', () => {
     expect(pair.sent.filter((m) => m.text.startsWith('{"t":"chunk"')).length).toBeGreaterThan(10)
   })
 
+  it('over an object transport, bounds plain arguments without a walk and still chunks what does not fit', async () => {
+    const { client, pair } = connect(
+      { echo: (...args: unknown[]) => args },
+      { kind: 'object', max: 4096 },
+    )
+    // 700 units, 4,200 bytes as JSON (each is written \u0001); 200 numbers of 24 characters, 4,800 bytes.
+    const escaped = '\u0001'.repeat(700)
+    const numbers = Array.from({ length: 200 }, () => -2.2250738585072014e-308)
+    expect(await client.call('echo', [escaped])).toEqual([escaped])
+    expect(await client.call('echo', numbers)).toEqual(numbers)
+    expect(await client.call('echo', ['small', 1, true, null])).toEqual(['small', 1, true, null])
+    const fromClient = pair.sent.filter((m) => m.from === 'a')
+    expect(fromClient.filter((m) => m.text.startsWith('{"t":"chunk","k"')).length).toBeGreaterThan(2)
+    for (const m of pair.sent) expect(Buffer.byteLength(m.text)).toBeLessThanOrEqual(4096)
+  })
+
   it('rejects past maxPendingCalls with LIMIT_EXCEEDED and a clear message', async () => {
     const { client, pair } = connect({ ping: () => 'pong' }, { client: { maxPendingCalls: 2 } })
     pair.hold()

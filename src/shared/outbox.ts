@@ -63,8 +63,10 @@ export class Outbox {
    * `blobKey(env.t, env.id, env.s)`, made only when the envelope goes out in pieces (not for every small
    * envelope). `alone`: the sender expects nothing else this tick (a client's only call in flight), so a
    * small envelope is written at once when nothing waits to be batched, instead of at the end of the tick.
+   * `bound`: an upper bound of the envelope's JSON size in bytes that the sender already knows, so that an
+   * object transport need not walk the envelope for one (see {@link jsonSizeBound}).
    */
-  send(env: Envelope, key?: string, alone = false): Promise<void> | undefined {
+  send(env: Envelope, key?: string, alone = false, bound?: number): Promise<void> | undefined {
     if (this.closed) return undefined
     const t = this.transport
     const limit = t.maxMessageBytes
@@ -103,7 +105,7 @@ export class Outbox {
     }
     // The bound counts 6 bytes per string unit, so it is cheap and only ever over-estimates: a walk
     // that stops at the limit. Only an envelope that may not fit looks for large strings.
-    let size = jsonSizeBound(env, limit)
+    let size = bound ?? jsonSizeBound(env, limit)
     if (this.stringParts && size > limit) {
       const split = this.sendStrings(env, key)
       if (split) return split

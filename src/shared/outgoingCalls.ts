@@ -89,8 +89,22 @@ export class OutgoingCalls {
     let streams: Array<[number, AsyncIterable<unknown>]> | undefined
     // Copied only when a stream argument is replaced by null: most calls send their arguments as given.
     let sendArgs = args
+    // While every argument is a number, boolean, null or string, a bound of their JSON's size counted as
+    // jsonSizeBound counts (25 bytes a scalar, 6 a string unit, the brackets and commas), so that the outbox
+    // need not walk the envelope to know it fits; -1 once an argument is anything else.
+    let bound = 2 + args.length
     for (let i = 0; i < args.length; i++) {
-      const s = asStreamArg(args[i])
+      const a = args[i]
+      if (typeof a === 'string') {
+        if (bound >= 0) bound += a.length * 6 + 2
+        continue
+      }
+      if (typeof a === 'number' || typeof a === 'boolean' || a === null) {
+        if (bound >= 0) bound += 25
+        continue
+      }
+      bound = -1
+      const s = asStreamArg(a)
       if (!s) continue
       streams ??= []
       if (streams.length >= MAX_STREAM_ARGS)
@@ -136,7 +150,15 @@ export class OutgoingCalls {
     if (encoded.blobs) {
       env.b = encoded.blobs.map((b) => b.byteLength)
       sent = r.outbox.sendWithBlobs(env, encoded.blobs)
-    } else sent = r.outbox.send(env, undefined, this.#calls.size === 1)
+    } else {
+      // The arguments went out as given (plain JSON): the envelope is theirs plus its head, at most 96
+      // bytes and the path (`{"t":"call","id":…,"p":"…","w":…,"a":…}`).
+      const size =
+        bound >= 0 && encoded.json === sendArgs && encoded.meta === undefined
+          ? bound + 96 + path.length * 6
+          : undefined
+      sent = r.outbox.send(env, undefined, this.#calls.size === 1, size)
+    }
     // It went out in pieces: its end must stop those still unsent.
     if (sent) oc.pieces = true
     if (streams) {
