@@ -200,10 +200,7 @@ describe('session engine', () => {
   })
 
   it('over an object transport, bounds plain arguments without a walk and still chunks what does not fit', async () => {
-    const { client, pair } = connect(
-      { echo: (...args: unknown[]) => args },
-      { kind: 'object', max: 4096 },
-    )
+    const { client, pair } = connect({ echo: (...args: unknown[]) => args }, { kind: 'object', max: 4096 })
     // 700 units, 4,200 bytes as JSON (each is written \u0001); 200 numbers of 24 characters, 4,800 bytes.
     const escaped = '\u0001'.repeat(700)
     const numbers = Array.from({ length: 200 }, () => -2.2250738585072014e-308)
