@@ -66,7 +66,7 @@ export class Outbox {
    * `bound`: an upper bound of the envelope's JSON size in bytes that the sender already knows, so that an
    * object transport need not walk the envelope for one (see {@link jsonSizeBound}).
    */
-  send(env: Envelope, key?: string, alone = false, bound?: number): Promise<void> | undefined {
+  send(env: Envelope, key?: string, alone?: boolean, bound?: number): Promise<void> | undefined {
     if (this.closed) return undefined
     const t = this.transport
     const limit = t.maxMessageBytes
@@ -141,9 +141,9 @@ export class Outbox {
    * Envelopes sent in the same tick leave as one message (a JSON array: a batch), up to the size limit:
    * one frame, one parse and one event for many small calls instead of one each.
    */
-  private enqueue(item: string | object, size: number, alone = false): void {
+  private enqueue(item: string | object, size: number, alone: boolean | undefined): void {
     // Nothing to batch it with, and nothing expected: no microtask, no batch array, one write now.
-    if (alone && this.batch.length === 0) {
+    if (alone === true && this.batch.length === 0) {
       this.write(item)
       return
     }
