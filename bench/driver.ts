@@ -10,6 +10,8 @@
  * BENCH_INFLIGHT=K as well, the N calls go K at a time (a new one starts as each ends), as in `inflight64`.
  */
 import { join } from 'node:path'
+import { PerformanceObserver } from 'node:perf_hooks'
+import { getHeapStatistics } from 'node:v8'
 import { startBirpc } from './contenders/birpc'
 import { startCapnweb } from './contenders/capnweb'
 import { startOrpc } from './contenders/orpc'
@@ -83,6 +85,40 @@ async function moveMiB(
   return { mib }
 }
 
+/**
+ * BENCH_HEAP_FROM=M (with BENCH_CALLS=N): the heap bytes this process allocated per call from call M to the
+ * end, as the growth of V8's used heap over that window, which is allocation only if no collection ran in
+ * it: start node with a young generation large enough (`--min-semi-space-size=64 --max-semi-space-size=64`,
+ * in MB) and the driver reports the collections it saw (`heapGcs`), the figure being good only at 0.
+ */
+function heapWindow(
+  count: number,
+): { from: number; mark(): void; result(): Record<string, number> } | undefined {
+  const value = process.env.BENCH_HEAP_FROM
+  if (value === undefined) return undefined
+  const from = Number(value)
+  if (!Number.isSafeInteger(from) || from < 0 || from >= count)
+    throw new Error(`driver: BENCH_HEAP_FROM must be a whole number below BENCH_CALLS, got "${value}".`)
+  let gcs = 0
+  let start = 0
+  const observer = new PerformanceObserver((list) => {
+    gcs += list.getEntries().length
+  })
+  return {
+    from,
+    mark() {
+      observer.observe({ entryTypes: ['gc'] })
+      start = getHeapStatistics().used_heap_size
+    },
+    result() {
+      const used = getHeapStatistics().used_heap_size
+      gcs += observer.takeRecords().length
+      observer.disconnect()
+      return { heapBytesPerCall: Math.round((used - start) / (count - from)), heapGcs: gcs }
+    },
+  }
+}
+
 async function main(): Promise<void> {
   const [contender, workload, hostsDir] = process.argv.slice(2)
   if (!CONTENDERS.includes(contender as ContenderName) || !WORKLOADS.includes(workload as WorkloadId)) {
@@ -115,12 +151,16 @@ async function main(): Promise<void> {
           `driver: BENCH_INFLIGHT must be a whole number >= 1, got "${process.env.BENCH_INFLIGHT}"; e.g. 64.`,
         )
       }
+      const heap = heapWindow(count)
       let next = 0
       const lane = async (): Promise<void> => {
-        while (next < count) await session.add(next++, 1)
+        while (next < count) {
+          if (next === heap?.from) heap.mark()
+          await session.add(next++, 1)
+        }
       }
       await Promise.all(Array.from({ length: Math.min(inflight, Math.max(count, 1)) }, lane))
-      result.metrics = { calls: count }
+      result.metrics = { calls: count, ...heap?.result() }
     } else if (process.env.BENCH_MIB !== undefined) {
       result.metrics = await moveMiB(workload as WorkloadId, session, process.env.BENCH_MIB)
     } else {

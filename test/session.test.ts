@@ -199,6 +199,19 @@ describe('session engine', () => {
     expect(pair.sent.filter((m) => m.text.startsWith('{"t":"chunk"')).length).toBeGreaterThan(10)
   })
 
+  it('over an object transport, bounds plain arguments without a walk and still chunks what does not fit', async () => {
+    const { client, pair } = connect({ echo: (...args: unknown[]) => args }, { kind: 'object', max: 4096 })
+    // 700 units, 4,200 bytes as JSON (each is written \u0001); 200 numbers of 24 characters, 4,800 bytes.
+    const escaped = '\u0001'.repeat(700)
+    const numbers = Array.from({ length: 200 }, () => -2.2250738585072014e-308)
+    expect(await client.call('echo', [escaped])).toEqual([escaped])
+    expect(await client.call('echo', numbers)).toEqual(numbers)
+    expect(await client.call('echo', ['small', 1, true, null])).toEqual(['small', 1, true, null])
+    const fromClient = pair.sent.filter((m) => m.from === 'a')
+    expect(fromClient.filter((m) => m.text.startsWith('{"t":"chunk","k"')).length).toBeGreaterThan(2)
+    for (const m of pair.sent) expect(Buffer.byteLength(m.text)).toBeLessThanOrEqual(4096)
+  })
+
   it('rejects past maxPendingCalls with LIMIT_EXCEEDED and a clear message', async () => {
     const { client, pair } = connect({ ping: () => 'pong' }, { client: { maxPendingCalls: 2 } })
     pair.hold()
@@ -253,6 +266,46 @@ describe('session engine', () => {
       return Array.isArray(v) ? v : [v]
     })
     expect(envelopes.map((e) => e.t)).toEqual(new Array(64).fill('call'))
+  })
+
+  it('writes a lone call at once, without waiting for the end of the tick, and batches calls made together', async () => {
+    const { client, pair } = connect({ echo: (s: string) => s })
+    await client.call('echo', ['warm up'])
+    const fromClient = () =>
+      pair.sent.filter((m) => m.from === 'a').map((m) => JSON.parse(m.text) as { t: string } | unknown[])
+    pair.sent.length = 0
+    const lone = client.call('echo', ['alone'])
+    // Still in the same synchronous run: the call is already with the transport.
+    expect(fromClient()).toMatchObject([{ t: 'call', a: ['alone'] }])
+    expect(await lone).toBe('alone')
+    pair.sent.length = 0
+    const together = ['1', '2', '3'].map((x) => client.call('echo', [x]))
+    expect(await Promise.all(together)).toEqual(['1', '2', '3'])
+    // The first goes at once; the two made after it in the same tick leave as one batch.
+    expect(fromClient().map((v) => (Array.isArray(v) ? v.length : 1))).toEqual([1, 2])
+  })
+
+  it('returns a native promise: a failed call nobody awaits raises no unhandled rejection, awaiting it later still rejects', async () => {
+    const unhandled: unknown[] = []
+    const record = (e: unknown) => unhandled.push(e)
+    process.on('unhandledRejection', record)
+    try {
+      const { client } = connect({
+        boom: () => {
+          throw new Error('boom')
+        },
+      })
+      const later = client.call('boom', [])
+      expect(later).toBeInstanceOf(Promise)
+      client.call('missing', []) // dropped: never awaited
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      expect(unhandled).toEqual([])
+      await expect(later).rejects.toThrow('boom')
+      // A stream result is read from the same object.
+      expect(typeof (later as unknown as AsyncIterable<unknown>)[Symbol.asyncIterator]).toBe('function')
+    } finally {
+      process.off('unhandledRejection', record)
+    }
   })
 
   it('refuses a batch inside a batch and an over-long batch, and goes on', async () => {

@@ -6,7 +6,7 @@ import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_TIMEOUT } from '../shared/limits.js'
 import { type EndpointOptions, resolveLimits } from '../shared/options.js'
 import type { HelloEnvelope } from '../shared/protocol.js'
 import { createCallProxy } from '../shared/proxy.js'
-import { RemoteCall } from '../shared/remoteCall.js'
+import { type CallResult, RemoteCall } from '../shared/remoteCall.js'
 import { type BaseContext, type CallOptions, SessionRouter } from '../shared/sessionRouter.js'
 import { type TraceOption, traceTransport } from '../shared/trace.js'
 import type { ApiOf, EventMap, EventsOf, Remote } from '../shared/types.js'
@@ -208,7 +208,7 @@ export class NativeClient implements Client<unknown> {
     }
   }
 
-  #invoke(path: string, args: unknown[], options: CallOptions): RemoteCall {
+  #invoke(path: string, args: unknown[], options: CallOptions): CallResult {
     if (this.#options.mode === 'oneshot') {
       if (this.state === 'closed')
         return this.#failed(path, new RpcError('CLOSED', `the client of "${this.#host}" was closed`))
@@ -223,10 +223,10 @@ export class NativeClient implements Client<unknown> {
     return session.call(path, args, options)
   }
 
-  #failed(path: string, error: RpcError): RemoteCall {
+  #failed(path: string, error: RpcError): CallResult {
     const call = new RemoteCall(path, 1, { grant() {}, cancel() {} })
     call.settleError(callFailed(path, error))
-    return call
+    return call.result
   }
 
   connect(): Promise<HostInfo> {

@@ -1,5 +1,5 @@
 import { RpcError } from '../shared/errors.js'
-import { RemoteCall } from '../shared/remoteCall.js'
+import { type CallResult, isCallResult } from '../shared/remoteCall.js'
 import type { CallOptions } from '../shared/session.js'
 
 /** What client middleware receives for one outgoing call. Change `args` or `options` before `next()`. */
@@ -32,7 +32,7 @@ export function runClientMiddleware(
   path: string,
   args: unknown[],
   options: CallOptions,
-  send: (path: string, args: unknown[], options: CallOptions) => RemoteCall,
+  send: (path: string, args: unknown[], options: CallOptions) => CallResult,
 ): OutgoingCall {
   const ctx: ClientCallContext = { path, args: args.slice(), options: { ...options } }
   const dispatch = (i: number): OutgoingCall => {
@@ -50,7 +50,7 @@ export function runClientMiddleware(
     } catch (e) {
       return new DeferredCall(path, Promise.reject(e))
     }
-    if (result instanceof RemoteCall || result instanceof DeferredCall) return result
+    if (isCallResult(result) || result instanceof DeferredCall) return result
     return new DeferredCall(path, Promise.resolve(result))
   }
   return dispatch(0)

@@ -1,7 +1,7 @@
 import type { Codec } from '../shared/codec.js'
 import { fromWireError, RpcError } from '../shared/errors.js'
 import { type CallEnvelope, parseEnvelope } from '../shared/protocol.js'
-import { RemoteCall } from '../shared/remoteCall.js'
+import { type CallResult, RemoteCall } from '../shared/remoteCall.js'
 import type { CallOptions } from '../shared/session.js'
 import type { PortFactory } from './port.js'
 import { portErrorMessage } from './port.js'
@@ -85,7 +85,7 @@ export function oneShotCall(
   path: string,
   args: unknown[],
   options: CallOptions & { codec: Codec; timeout: number },
-): RemoteCall {
+): CallResult {
   const call = new RemoteCall(path, 1, { grant() {}, cancel() {} })
   const host = typeof target === 'string' ? target : (target.hostName ?? 'native host')
   const fail = (code: string, message: string) =>
@@ -94,7 +94,7 @@ export function oneShotCall(
     args.some((a) => a !== null && typeof a === 'object' && (Symbol.asyncIterator in a || 'getReader' in a))
   ) {
     fail('BAD_REQUEST', "has a stream argument; streams need a connected client (mode 'port')")
-    return call
+    return call.result
   }
   let env: CallEnvelope
   try {
@@ -103,7 +103,7 @@ export function oneShotCall(
     if (meta !== undefined) env.x = meta
   } catch (e) {
     fail('BAD_REQUEST', `has arguments that cannot be sent: ${e instanceof Error ? e.message : String(e)}`)
-    return call
+    return call.result
   }
   const controller = new AbortController()
   const timeout = options.timeout
@@ -156,5 +156,5 @@ export function oneShotCall(
       if (timer) clearTimeout(timer)
       options.signal?.removeEventListener('abort', onAbort)
     })
-  return call
+  return call.result
 }

@@ -36,7 +36,7 @@ const now = (): number => performance.now()
  * deadlines.disarm(call) // comes first
  */
 export class Deadlines {
-  /** The lists by timeout length; an empty list is dropped, so this holds one per length in use. */
+  /** The lists by timeout length: one per length in use, and the last length's even when empty. */
   readonly #lists = new Map<number, TimedList>()
   /** The list of the last length armed (most calls of a session share one length). */
   #last: TimedList | undefined
@@ -51,6 +51,7 @@ export class Deadlines {
     if (!(ms > 0 && ms < Number.POSITIVE_INFINITY)) return
     let list = this.#last
     if (list?.ms !== ms) {
+      if (list && !list.head) this.#lists.delete(list.ms)
       list = this.#lists.get(ms)
       if (!list) {
         list = { ms, head: undefined, tail: undefined }
@@ -78,10 +79,14 @@ export class Deadlines {
     if (item.tNext) item.tNext.tPrev = item.tPrev
     else list.tail = item.tPrev
     item.tList = item.tPrev = item.tNext = undefined
-    if (!list.head) {
-      this.#lists.delete(list.ms)
-      if (this.#last === list) this.#last = undefined
-    }
+    // The last length's list stays while empty: one call at a time would otherwise make and drop a list
+    // per call. Any other empty list goes, so at most one empty list is kept however many lengths are used.
+    if (!list.head && this.#last !== list) this.#lists.delete(list.ms)
+  }
+
+  /** @internal How many lists it holds (tests: it never keeps more than one empty). */
+  get lists(): number {
+    return this.#lists.size
   }
 
   /** Stops the timer (the session closed; its calls were failed and disarmed). */

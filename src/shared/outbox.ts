@@ -80,11 +80,14 @@ export class Outbox {
   /**
    * Sends `env`. Returns a promise only when the envelope had to be chunked: it settles once the last piece
    * is handed to the transport, so a stream producer can keep its items in order. `key` names the call
-   * the envelope belongs to, so that `cancel(key)` stops its pieces once that call ended; `'own'` stands
-   * for the envelope's own key (`blobKey(env.t, env.id, env.s)`), made only if it is cut into pieces, so
-   * that a small reply builds no key string.
+   * the envelope belongs to, so that `cancel(key)` stops its pieces once that call ended; by default (or
+   * `'own'`) `blobKey(env.t, env.id, env.s)`, made only when the envelope goes out in pieces, so that a
+   * small envelope builds no key string. `alone`: the sender expects nothing else this tick (a client's
+   * only call in flight), so a small envelope is written at once when nothing waits to be batched, instead
+   * of at the end of the tick. `bound`: an upper bound of the envelope's JSON size in bytes that the sender
+   * already knows, so that an object transport need not walk the envelope for one (see {@link jsonSizeBound}).
    */
-  send(env: Envelope, key?: string): Promise<void> | undefined {
+  send(env: Envelope, key?: string, alone?: boolean, bound?: number): Promise<void> | undefined {
     if (this.closed) return undefined
     const t = this.transport
     const limit = t.maxMessageBytes
@@ -107,12 +110,12 @@ export class Outbox {
       if (text.length <= limit) {
         let size = text.length * 3
         if (size <= limit) {
-          this.enqueue(text, size, false)
+          this.enqueue(text, size, false, alone)
           return undefined
         }
         size = this.byteLength(text)
         if (size <= limit) {
-          this.enqueue(text, size, true)
+          this.enqueue(text, size, true, alone)
           return undefined
         }
       }
@@ -124,7 +127,7 @@ export class Outbox {
     }
     // The bound counts 6 bytes per string unit, so it is cheap and only ever over-estimates: a walk
     // that stops at the limit. Only an envelope that may not fit looks for large strings.
-    let size = jsonSizeBound(env, limit)
+    let size = bound ?? jsonSizeBound(env, limit)
     if (this.stringParts && size > limit) {
       const split = this.sendStrings(env, key)
       if (split) return split
@@ -135,7 +138,7 @@ export class Outbox {
       size = this.byteLength(text)
       if (size > limit) return this.chunk(env, text, key)
     }
-    this.enqueue(env, size, false)
+    this.enqueue(env, size, false, alone)
     return undefined
   }
 
@@ -160,7 +163,12 @@ export class Outbox {
    * Envelopes sent in the same tick leave as one message (a JSON array: a batch), up to the size limit:
    * one frame, one parse and one event for many small calls instead of one each.
    */
-  private enqueue(item: string | object, size: number, exact: boolean): void {
+  private enqueue(item: string | object, size: number, exact: boolean, alone: boolean | undefined): void {
+    // Nothing to batch it with, and nothing expected: no microtask, no batch array, one write now.
+    if (alone === true && this.batch.length === 0) {
+      this.write(item, exact ? size : undefined)
+      return
+    }
     if (this.batch.length > 0 && this.batchBytes + size + 1 > this.transport.maxMessageBytes) this.flush()
     this.batch.push(item)
     this.batchBytes += size + 1
@@ -304,9 +312,13 @@ export class Outbox {
   /**
    * Sends `env`, then its binary parts as `bin` pieces, each base64-encoded only when the transport can
    * take it, so a large binary value is never held as one big string. Settles after the last piece.
-   * `key` lets `cancel(key)` stop the parts of a call that ended.
+   * `key` lets `cancel(key)` stop the parts of a call that ended (by default, as for {@link send}).
    */
-  sendWithBlobs(env: Envelope & { id: number; s?: number }, blobs: Uint8Array[], key: string): Promise<void> {
+  sendWithBlobs(
+    env: Envelope & { id: number; s?: number },
+    blobs: Uint8Array[],
+    key: string = ownKey(env, undefined)!,
+  ): Promise<void> {
     const sent = this.send(env, key)
     const parts = () => this.enqueueBulk(this.binMessages(env, blobs), key)
     return sent ? sent.then(parts) : parts()
@@ -378,9 +390,12 @@ export class Outbox {
   }
 }
 
-/** `key` as given to `send`, with `'own'` made into the key of the call `env` belongs to. */
+/**
+ * `key` as given to `send`; undefined or `'own'` stands for the key of the call `env` belongs to (see
+ * {@link blobKey}), undefined for an envelope that names none.
+ */
 function ownKey(env: Envelope, key: string | undefined): string | undefined {
-  if (key !== 'own') return key
+  if (key !== undefined && key !== 'own') return key
   const e = env as { id?: number; s?: number }
   return e.id === undefined ? undefined : blobKey(env.t, e.id, e.s)
 }

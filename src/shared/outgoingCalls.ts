@@ -18,7 +18,7 @@ import type {
   OkEnvelope,
 } from './protocol.js'
 import type { Reassembler } from './reassembler.js'
-import { RemoteCall } from './remoteCall.js'
+import { type CallResult, RemoteCall } from './remoteCall.js'
 import type { CallOptions, Decoded, SessionOptions } from './sessionRouter.js'
 import type { StreamQueue, StreamQueueHooks } from './streamQueue.js'
 import type { StringInbox } from './stringParts.js'
@@ -42,10 +42,10 @@ export interface CallerRouter extends ProducerSink {
 const NO_HOOKS: StreamQueueHooks = { grant() {}, cancel() {} }
 
 /** A call that failed before it was sent: it has no stream to report on. */
-function failedCall(path: string, window: number, error: RpcError): RemoteCall {
+function failedCall(path: string, window: number, error: RpcError): CallResult {
   const call = new RemoteCall(path, window, NO_HOOKS)
   call.settleError(error)
-  return call
+  return call.result
 }
 
 /**
@@ -79,7 +79,7 @@ export class OutgoingCalls {
   }
 
   /** Sends a call to `path`; the returned call settles with its reply, an error, or the session's close. */
-  call(path: string, args: unknown[], opts: CallOptions = {}): RemoteCall {
+  call(path: string, args: unknown[], opts: CallOptions = {}): CallResult {
     const r = this.#r
     const o = r.o
     const window = opts.window ?? o.streamWindow
@@ -89,8 +89,22 @@ export class OutgoingCalls {
     let streams: Array<[number, AsyncIterable<unknown>]> | undefined
     // Copied only when a stream argument is replaced by null: most calls send their arguments as given.
     let sendArgs = args
+    // While every argument is a number, boolean, null or string, a bound of their JSON's size counted as
+    // jsonSizeBound counts (25 bytes a scalar, 6 a string unit, the brackets and commas), so that the outbox
+    // need not walk the envelope to know it fits; -1 once an argument is anything else.
+    let bound = 2 + args.length
     for (let i = 0; i < args.length; i++) {
-      const s = asStreamArg(args[i])
+      const a = args[i]
+      if (typeof a === 'string') {
+        if (bound >= 0) bound += a.length * 6 + 2
+        continue
+      }
+      if (typeof a === 'number' || typeof a === 'boolean' || a === null) {
+        if (bound >= 0) bound += 25
+        continue
+      }
+      bound = -1
+      const s = asStreamArg(a)
       if (!s) continue
       streams ??= []
       if (streams.length >= MAX_STREAM_ARGS)
@@ -130,11 +144,21 @@ export class OutgoingCalls {
       this.#hooks,
     )
     this.#calls.set(id, oc)
+    // Its key, blobKey('call', id), is made only if it goes in pieces. A lone call (one at a time, as
+    // most are) goes out at once; calls made together in one tick are batched into one message.
     let sent: Promise<void> | undefined
     if (encoded.blobs) {
       env.b = encoded.blobs.map((b) => b.byteLength)
-      sent = r.outbox.sendWithBlobs(env, encoded.blobs, blobKey('call', id, undefined))
-    } else sent = r.outbox.send(env, blobKey('call', id, undefined))
+      sent = r.outbox.sendWithBlobs(env, encoded.blobs)
+    } else {
+      // The arguments went out as given (plain JSON): the envelope is theirs plus its head, at most 96
+      // bytes and the path (`{"t":"call","id":…,"p":"…","w":…,"a":…}`).
+      const size =
+        bound >= 0 && encoded.json === sendArgs && encoded.meta === undefined
+          ? bound + 96 + path.length * 6
+          : undefined
+      sent = r.outbox.send(env, undefined, this.#calls.size === 1, size)
+    }
     // It went out in pieces: its end must stop those still unsent.
     if (sent) oc.pieces = true
     if (streams) {
@@ -145,7 +169,7 @@ export class OutgoingCalls {
         r.track((sent ?? Promise.resolve()).then(() => p.run(source, r)))
       }
     }
-    return oc.call
+    return oc.call.result
   }
 
   /** Why a call cannot be sent at all (the session closed, too many waiting, already aborted). */

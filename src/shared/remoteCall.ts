@@ -7,20 +7,40 @@ const VALUE = 1
 const STREAM = 2
 const FAILED = 3
 
+/** What `client.call.x(...)` returns: a native promise of the result that is also async-iterable. */
+export type CallResult<T = unknown> = Promise<T> & AsyncIterable<T>
+
+/** Where a {@link CallResult} keeps its call, for the shared `[Symbol.asyncIterator]` below. */
+const CALL = Symbol('nmrpc.call')
+
+/** `result[Symbol.asyncIterator]`: one function for every call, reading the call off the promise. */
+function iterateCall<T>(this: { [CALL]: RemoteCall<T> }): AsyncIterator<T> {
+  return this[CALL].iterator()
+}
+
+const ignore = () => {}
+
+/** True for what a call of this package returned (middleware passes those through as they are). */
+export function isCallResult(v: unknown): v is CallResult {
+  return v instanceof Promise && CALL in v
+}
+
 /**
- * What `client.call.x(...)` returns. The call is already sent. It is both awaitable (a unary result) and
- * async-iterable (a stream result), because the caller's types know which one the handler is but the
- * runtime does not until the reply comes. Unlike a bare Promise it never raises an unhandled rejection if
- * nobody awaits it: a fire-and-forget call that fails is just dropped.
+ * The state of what `client.call.x(...)` returns. The call is already sent. Its {@link result} is both
+ * awaitable (a unary result) and async-iterable (a stream result), because the caller's types know which
+ * one the handler is but the runtime does not until the reply comes. It is a native promise, so `await`
+ * takes it directly (a thenable costs two more promises and two more microtask jobs per call), with
+ * `[Symbol.asyncIterator]` added. Unlike a bare Promise it never raises an unhandled rejection if nobody
+ * awaits it: a fire-and-forget call that fails is just dropped.
  */
-export class RemoteCall<T = unknown> implements PromiseLike<T>, AsyncIterable<T> {
+export class RemoteCall<T = unknown> {
   #state = PENDING
   #value: unknown
   #queue: StreamQueue<T> | null = null
-  /** Made on the first `then` only, so nobody awaiting means no promise that could reject unhandled. */
-  #promise: Promise<T> | null = null
-  #resolvePromise: ((v: T) => void) | null = null
-  #rejectPromise: ((e: unknown) => void) | null = null
+  /** What the caller holds. */
+  readonly result: CallResult<T>
+  #resolve!: (v: T) => void
+  #reject!: (e: unknown) => void
   /** Iterators waiting for the first reply. */
   #waiters: Array<() => void> | null = null
   #iterated = false
@@ -31,14 +51,22 @@ export class RemoteCall<T = unknown> implements PromiseLike<T>, AsyncIterable<T>
     private readonly hooks: StreamQueueHooks,
     /** Where the result stream's unread items are charged. */
     private readonly ledger?: Ledger,
-  ) {}
+  ) {
+    const result = new Promise<T>((resolve, reject) => {
+      this.#resolve = resolve
+      this.#reject = reject
+    }) as CallResult<T> & { [CALL]: RemoteCall<T> }
+    result[CALL] = this
+    result[Symbol.asyncIterator] = iterateCall
+    this.result = result
+  }
 
   /** @internal The unary result arrived. */
   settleValue(value: unknown): void {
     if (this.#state !== PENDING) return
     this.#state = VALUE
     this.#value = value
-    this.#resolvePromise?.(value as T)
+    this.#resolve(value as T)
     this.#wake()
   }
 
@@ -51,7 +79,9 @@ export class RemoteCall<T = unknown> implements PromiseLike<T>, AsyncIterable<T>
     if (this.#state !== PENDING) return
     this.#state = FAILED
     this.#value = error
-    this.#rejectPromise?.(error)
+    // A handler before the rejection: nobody awaiting it is no unhandled rejection (awaiting it still throws).
+    this.result.then(undefined, ignore)
+    this.#reject(error)
     this.#wake()
   }
 
@@ -60,29 +90,14 @@ export class RemoteCall<T = unknown> implements PromiseLike<T>, AsyncIterable<T>
     if (this.#state === PENDING) {
       this.#state = STREAM
       this.#queue = new StreamQueue<T>(this.window, this.hooks, `stream "${this.path}"`, this.ledger)
-      this.#resolvePromise?.(this.#iterable())
+      this.#resolve(this.#iterable())
       this.#wake()
     }
     return this.#queue!
   }
 
-  // biome-ignore lint/suspicious/noThenProperty: a RemoteCall is deliberately awaitable.
-  then<A = T, B = never>(
-    onValue?: ((value: T) => A | PromiseLike<A>) | null,
-    onError?: ((reason: unknown) => B | PromiseLike<B>) | null,
-  ): Promise<A | B> {
-    return this.#settled().then(onValue, onError)
-  }
-
-  catch<B = never>(onError?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<T | B> {
-    return this.#settled().then(undefined, onError)
-  }
-
-  finally(fn?: (() => void) | null): Promise<T> {
-    return this.#settled().finally(fn)
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<T> {
+  /** @internal `result[Symbol.asyncIterator]()`: the result stream, readable once. */
+  iterator(): AsyncIterator<T> {
     if (this.#iterated)
       throw new TypeError(`stream "${this.path}" is already being read; a remote stream can be iterated once`)
     this.#iterated = true
@@ -117,30 +132,9 @@ export class RemoteCall<T = unknown> implements PromiseLike<T>, AsyncIterable<T>
     }).then(check)
   }
 
-  #settled(): Promise<T> {
-    if (this.#promise) return this.#promise
-    switch (this.#state) {
-      case PENDING:
-        this.#promise = new Promise<T>((resolve, reject) => {
-          this.#resolvePromise = resolve
-          this.#rejectPromise = reject
-        })
-        break
-      case VALUE:
-        this.#promise = Promise.resolve(this.#value as T)
-        break
-      case FAILED:
-        this.#promise = Promise.reject(this.#value)
-        break
-      default:
-        this.#promise = Promise.resolve(this.#iterable())
-    }
-    return this.#promise
-  }
-
-  /** What awaiting a stream gives: an iterable (not `this`: resolving with a thenable would loop). */
+  /** What awaiting a stream gives: an iterable (not the result itself: a promise resolved with itself fails). */
   #iterable(): T {
-    return { [Symbol.asyncIterator]: () => this[Symbol.asyncIterator]() } as T
+    return { [Symbol.asyncIterator]: () => this.iterator() } as T
   }
 
   #wake(): void {

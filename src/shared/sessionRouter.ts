@@ -21,7 +21,7 @@ import {
   parseEnvelope,
 } from './protocol.js'
 import { Reassembler, type ReassemblyResult } from './reassembler.js'
-import type { RemoteCall } from './remoteCall.js'
+import type { CallResult } from './remoteCall.js'
 import { placeStrings, StringInbox } from './stringParts.js'
 import type { CloseInfo, Transport, TransportSink } from './transport.js'
 
@@ -156,7 +156,7 @@ export class SessionRouter implements TransportSink {
   // ---- calling out ----------------------------------------------------------------------------
 
   /** Sends a call to `path` (see {@link OutgoingCalls.call}). */
-  call(path: string, args: unknown[], opts: CallOptions = {}): RemoteCall {
+  call(path: string, args: unknown[], opts: CallOptions = {}): CallResult {
     return this.#out.call(path, args, opts)
   }
 

@@ -2,6 +2,7 @@
 // against a raw peer (envelopes injected by hand), so each call's reply comes exactly when the test says.
 // They assert only order and outcome: which call timed out, which is still waiting, and what it got.
 import { describe, expect, it } from 'vitest'
+import { Deadlines, type Timed } from '../../src/shared/deadlines.js'
 import type { RpcError } from '../../src/shared/errors.js'
 import { SessionRouter } from '../../src/shared/sessionRouter.js'
 import { memoryPair, sessionOptions } from '../memoryTransport.js'
@@ -83,6 +84,41 @@ describe('reply deadlines (one timer per session)', () => {
     // The call held a piece, so its end dropped it.
     expect(client.load).toEqual({ pending: 0, incoming: 0, reassemblyBytes: 0 })
   }, 10_000)
+
+  it('keeps the list of the last length while it is empty, and never more than one empty list', async () => {
+    const deadlines = new Deadlines()
+    const expired: string[] = []
+    const item = (name: string): Timed => ({
+      deadline: 0,
+      tList: undefined,
+      tPrev: undefined,
+      tNext: undefined,
+      expire: () => expired.push(name),
+    })
+    // One at a time, as sequential calls go: each reuses the list the one before left empty.
+    for (let i = 0; i < 100; i++) {
+      const x = item(`seq${i}`)
+      deadlines.arm(x, 60_000)
+      deadlines.disarm(x)
+      expect(deadlines.lists).toBe(1)
+    }
+    // A new length each time: the empty list of the one before is dropped.
+    for (let ms = 1000; ms < 1100; ms++) {
+      const x = item(`len${ms}`)
+      deadlines.arm(x, ms)
+      deadlines.disarm(x)
+      expect(deadlines.lists).toBe(1)
+    }
+    // An item armed on the kept list still expires, and only it.
+    deadlines.arm(item('kept'), 1099)
+    const other = item('other')
+    deadlines.arm(other, 20)
+    deadlines.arm(item('due'), 20)
+    deadlines.disarm(other)
+    await wait(80)
+    expect(expired).toEqual(['due'])
+    deadlines.stop()
+  })
 
   it('keeps timing out calls after the session ran idle, and stops at close', async () => {
     const { client } = rawPeer()
