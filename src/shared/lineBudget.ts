@@ -8,7 +8,8 @@ import { LOG_BURST, LOG_PER_SECOND } from './limits.js'
 
 /**
  * Wraps `log` so that at most {@link LOG_BURST} lines pass at once and {@link LOG_PER_SECOND} per
- * second after that; `flush()` prints how many were held back, if any. `now` is the clock in ms.
+ * second after that, the lines that say how many were held back included; `flush()` prints that count, if
+ * any (once, when the session closes, outside the budget). `now` is the clock in ms.
  *
  * @example
  * const log = lineBudget((l) => process.stderr.write(`${l}\n`))
@@ -35,11 +36,13 @@ export function lineBudget(
       const t = now()
       tokens = Math.min(LOG_BURST, tokens + ((t - last) * LOG_PER_SECOND) / 1000)
       last = t
-      if (tokens < 1) {
+      // The count of lines held back is a line too: with it, this one costs two.
+      const cost = held > 0 ? 2 : 1
+      if (tokens < cost) {
         held++
         return
       }
-      tokens--
+      tokens -= cost
       flush()
       log(text)
     },

@@ -21,18 +21,20 @@ describe('lineBudget', () => {
     for (let i = 0; i < 3 * LOG_BURST; i++) budget.line(`bad ${i}`)
     expect(p.lines).toHaveLength(LOG_BURST)
     expect(p.lines.at(-1)).toBe(`bad ${LOG_BURST - 1}`)
-    // A second later, LOG_PER_SECOND more pass; the first of them comes after the count of those held.
+    // A second later, LOG_PER_SECOND lines pass, the count of those held first among them.
     now = 1000
+    const before = p.lines.length
     budget.line('later')
     expect(p.lines.slice(-2)).toEqual([
       expect.stringMatching(new RegExp(`^nmrpc: ${2 * LOG_BURST} more diagnostic lines were not printed`)),
       'later',
     ])
     for (let i = 0; i < 2 * LOG_PER_SECOND; i++) budget.line(`again ${i}`)
+    expect(p.lines.length - before).toBe(LOG_PER_SECOND)
     budget.flush()
     budget.flush()
     const passed = p.lines.filter((l) => !l.includes('were not printed')).length
-    expect(passed).toBe(LOG_BURST + LOG_PER_SECOND)
+    expect(passed).toBe(LOG_BURST + LOG_PER_SECOND - 1)
     // Every line is either printed or counted, once.
     expect(passed + p.held()).toBe(3 * LOG_BURST + 1 + 2 * LOG_PER_SECOND)
   })
@@ -46,7 +48,9 @@ describe('lineBudget', () => {
     expect(p.lines).toHaveLength(LOG_BURST)
     now += 500
     for (let i = 0; i < LOG_PER_SECOND; i++) budget.line(`y ${i}`)
-    expect(p.lines.filter((l) => l.startsWith('y ')).length).toBe(LOG_PER_SECOND / 2)
+    // Half a second: half of LOG_PER_SECOND lines, the count of those held back one of them.
+    expect(p.lines.length).toBe(LOG_BURST + LOG_PER_SECOND / 2)
+    expect(p.lines.filter((l) => l.startsWith('y ')).length).toBe(LOG_PER_SECOND / 2 - 1)
   })
 
   it('prints nothing extra when nothing was held back', () => {
