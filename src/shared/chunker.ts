@@ -157,6 +157,15 @@ function isLowSurrogate(c: number): boolean {
   return c >= 0xdc00 && c <= 0xdfff
 }
 
+/** The most bytes of JSON one UTF-16 unit of a string can take: `\u0001` (a control character escaped). */
+export const STRING_UNIT_BOUND = 6
+/**
+ * The most bytes of JSON a number takes: 25 (-0.0000010005749254156202: fixed notation down to 1e-6, 17
+ * significant digits; exponent forms top out at 24, -2.2250738585072014e-308). Also used for booleans and
+ * null by callers that need one bound for every scalar.
+ */
+export const SCALAR_BOUND = 25
+
 /**
  * Upper bound of the UTF-8 size of `JSON.stringify(v)`, or `Infinity` once it exceeds `budget` (and for
  * what it does not bound cheaply: nesting past 64 levels, objects with `toJSON` or a class prototype). Cheap:
@@ -176,12 +185,10 @@ function boundOf(x: unknown, budget: number, total: number, depth: number): numb
   if (depth > 64) return Number.POSITIVE_INFINITY
   switch (typeof x) {
     case 'string':
-      return total + x.length * 6 + 2
+      return total + x.length * STRING_UNIT_BOUND + 2
     case 'number':
     case 'bigint':
-      // The longest a double prints is 25 characters: -0.0000010005749254156202 (fixed notation down
-      // to 1e-6, 17 significant digits); exponent forms top out at 24 (-2.2250738585072014e-308).
-      return total + 25
+      return total + SCALAR_BOUND
     case 'boolean':
       return total + 5
     case 'object': {
@@ -201,7 +208,12 @@ function boundOf(x: unknown, budget: number, total: number, depth: number): numb
       if (typeof (x as { toJSON?: unknown }).toJSON === 'function') return Number.POSITIVE_INFINITY
       total += 2
       for (const key in x) {
-        total = boundOf((x as Record<string, unknown>)[key], budget, total + key.length * 6 + 4, depth + 1)
+        total = boundOf(
+          (x as Record<string, unknown>)[key],
+          budget,
+          total + key.length * STRING_UNIT_BOUND + 4,
+          depth + 1,
+        )
         if (total > budget) return Number.POSITIVE_INFINITY
       }
       return total

@@ -1,5 +1,6 @@
 import type { BlobInbox } from './blobs.js'
 import { blobKey } from './blobs.js'
+import { SCALAR_BOUND, STRING_UNIT_BOUND } from './chunker.js'
 import type { Codec } from './codec.js'
 import { Deadlines } from './deadlines.js'
 import { callFailed, type fromWireError, RpcError } from './errors.js'
@@ -90,17 +91,17 @@ export class OutgoingCalls {
     // Copied only when a stream argument is replaced by null: most calls send their arguments as given.
     let sendArgs = args
     // While every argument is a number, boolean, null or string, a bound of their JSON's size counted as
-    // jsonSizeBound counts (25 bytes a scalar, 6 a string unit, the brackets and commas), so that the outbox
-    // need not walk the envelope to know it fits; -1 once an argument is anything else.
+    // jsonSizeBound counts (its bounds a scalar and a string unit, the brackets and commas), so that the
+    // outbox need not walk the envelope to know it fits; -1 once an argument is anything else.
     let bound = 2 + args.length
     for (let i = 0; i < args.length; i++) {
       const a = args[i]
       if (typeof a === 'string') {
-        if (bound >= 0) bound += a.length * 6 + 2
+        if (bound >= 0) bound += a.length * STRING_UNIT_BOUND + 2
         continue
       }
       if (typeof a === 'number' || typeof a === 'boolean' || a === null) {
-        if (bound >= 0) bound += 25
+        if (bound >= 0) bound += SCALAR_BOUND
         continue
       }
       bound = -1
@@ -155,7 +156,7 @@ export class OutgoingCalls {
       // bytes and the path (`{"t":"call","id":…,"p":"…","w":…,"a":…}`).
       const size =
         bound >= 0 && encoded.json === sendArgs && encoded.meta === undefined
-          ? bound + 96 + path.length * 6
+          ? bound + 96 + path.length * STRING_UNIT_BOUND
           : undefined
       sent = r.outbox.send(env, undefined, this.#calls.size === 1, size)
     }

@@ -278,6 +278,9 @@ const piece = [
   mayEnd,
 ]
 
+/** Longest method path a `call` may name (`p`). */
+const MAX_PATH_LENGTH = 1024
+
 /** A `call` that passes RULES.call and has none of its optional fields (`st`, `w`, `b`, `u`). */
 function isPlainCall(env: Record<string, unknown>): boolean {
   const p = env.p
@@ -285,7 +288,7 @@ function isPlainCall(env: Record<string, unknown>): boolean {
     isId(env.id) &&
     typeof p === 'string' &&
     p.length > 0 &&
-    p.length <= 1024 &&
+    p.length <= MAX_PATH_LENGTH &&
     'a' in env &&
     env.st === undefined &&
     env.w === undefined &&
@@ -309,8 +312,8 @@ const RULES: Record<EnvelopeKind, Rule[]> = {
     needId,
     need(
       'p',
-      (v) => typeof v === 'string' && v.length > 0 && v.length <= 1024,
-      'a method path "p" of 1 to 1024 characters',
+      (v) => typeof v === 'string' && v.length > 0 && v.length <= MAX_PATH_LENGTH,
+      `a method path "p" of 1 to ${MAX_PATH_LENGTH} characters`,
     ),
     (env) => ('a' in env ? undefined : 'needs an argument list "a"'),
     may(
