@@ -314,3 +314,22 @@ describe('parseEnvelope under fuzzing', () => {
     expect(violation({ t: 'call', id: 1, p: 'x', a: [], st }).message).toMatch(/bad "st"/)
   })
 })
+
+describe('ProtocolViolation', () => {
+  it('captures no stack (one is made per bad envelope a peer sends) and leaves Error.stackTraceLimit as it was', () => {
+    const limit = Error.stackTraceLimit
+    let thrown: unknown
+    try {
+      parseEnvelope({ t: 'credit', id: 1, n: -5 })
+    } catch (e) {
+      thrown = e
+    }
+    expect(thrown).toBeInstanceOf(ProtocolViolation)
+    expect(thrown).toBeInstanceOf(Error)
+    const v = thrown as ProtocolViolation
+    expect(v.name).toBe('ProtocolViolation')
+    expect(v.stack).toBe(`ProtocolViolation: ${v.message}`)
+    expect(new ProtocolViolation('bad', 7).id).toBe(7)
+    expect(Error.stackTraceLimit).toBe(limit)
+  })
+})
