@@ -2,9 +2,9 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { Ledger } from '../../src/shared/ledger.js'
 import { OPEN_MESSAGE_COST } from '../../src/shared/limits.js'
-import { type Envelope, parseEnvelope } from '../../src/shared/protocol.js'
+import { type Envelope, type EnvelopeKind, parseEnvelope } from '../../src/shared/protocol.js'
 import { Reassembler } from '../../src/shared/reassembler.js'
-import { placeStrings, StringInbox, takeStrings } from '../../src/shared/stringParts.js'
+import { holdsLargeString, placeStrings, StringInbox, takeStrings } from '../../src/shared/stringParts.js'
 import { LIMIT, recorder } from './outboxRecorder.js'
 import { runs } from './runs.js'
 
@@ -174,5 +174,38 @@ describe('string parts', () => {
     } as unknown as Envelope
     expect(placeStrings(fits, inbox)).toBeUndefined()
     expect((fits as { d: string[] }).d).toEqual(['g'.repeat(40), 'h'.repeat(40)])
+  })
+})
+
+describe('holdsLargeString', () => {
+  // Every kind, so that adding one to the protocol makes this list (and the check below) name it.
+  const kinds: Record<EnvelopeKind, true> = {
+    hello: true,
+    call: true,
+    ok: true,
+    err: true,
+    next: true,
+    end: true,
+    credit: true,
+    cancel: true,
+    event: true,
+    chunk: true,
+    bin: true,
+    str: true,
+  }
+
+  it('reads the payload field takeStrings takes strings from, for every envelope kind', () => {
+    // holdsLargeString reads the field by a switch (for speed) where takeStrings reads PAYLOAD_KEY: the two
+    // must name the same field of the same kinds, or a large payload would be stringified whole first.
+    const big = 'x'.repeat(2000)
+    for (const t of Object.keys(kinds) as EnvelopeKind[]) {
+      for (const key of ['a', 'r', 'd', 'e', 'x', 'p']) {
+        for (const payload of [big, [1, big]]) {
+          const env = { t, id: 1, [key]: payload } as unknown as Envelope
+          const takes = takeStrings(env, 1000) !== undefined
+          expect([t, key, holdsLargeString(env, 1000)]).toEqual([t, key, takes])
+        }
+      }
+    }
   })
 })
