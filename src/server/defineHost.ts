@@ -1,4 +1,3 @@
-import { basename } from 'node:path'
 import type { Readable, Writable } from 'node:stream'
 import { RpcError } from '../shared/errors.js'
 import { flattenHandlers } from '../shared/handlers.js'
@@ -264,8 +263,9 @@ export class NativeHost<Api extends object, Events extends EventMap = EventMap>
     // of a built host's 126 M start (callgrind, bench/coldStart.ts). The fd closes with the process.
     if (exitOnClose && input === process.stdin) keepOpenAtEnd(input)
     this.caller = parseLaunchContext(io.argv ?? process.argv.slice(2))
-    // A built host names itself by its baked name (process.argv[1] is the bundle, or empty in a SEA).
-    const name = o.name ?? builtHostDefaults()?.name ?? (process.argv[1] ? basename(process.argv[1]) : 'host')
+    // A built host names itself by its baked name (process.argv[1] is the bundle, or empty in a SEA). The
+    // file name without node:path: a built host loads and wraps that module for nothing else at its start.
+    const name = o.name ?? builtHostDefaults()?.name ?? (process.argv[1]?.split(/[\\/]/).pop() || 'host')
     const transport = new StdioTransport(input, output, {
       maxFrameIn: o.maxFrameIn ?? DEFAULT_MAX_FRAME_IN,
       maxMessageBytes: o.maxMessageBytes ?? BROWSER_INBOUND_LIMIT,
