@@ -489,7 +489,9 @@ async function builtInCodeCache(nodeBinary: string, script: string, tmp: string)
       '',
     ].join('\n'),
   )
-  const r = await run(nodeBinary, [maker, source, cache], 60_000)
+  // Without NODE_OPTIONS: V8 flags there (--max-old-space-size...) would be in the cache's flag hash, and
+  // a user's start, without them, would reject it.
+  const r = await run(nodeBinary, [maker, source, cache], 60_000, { ...process.env, NODE_OPTIONS: '' })
   return r.ok && existsSync(cache) ? cache : undefined
 }
 
@@ -516,9 +518,14 @@ async function binaryPlatform(file: string): Promise<BinaryPlatform> {
   )
 }
 
-function run(cmd: string, args: string[], timeout = 120_000): Promise<{ ok: boolean; out: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  timeout = 120_000,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ ok: boolean; out: string }> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { timeout, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) =>
+    execFile(cmd, args, { timeout, maxBuffer: 16 * 1024 * 1024, env }, (err, stdout, stderr) =>
       resolve({ ok: !err, out: `${stdout}${stderr}${err && !stderr ? err.message : ''}` }),
     )
   })
