@@ -59,8 +59,10 @@ export class StdioTransport implements Transport {
     this.input.on('close', () => this.finish('the browser closed the connection (stdin closed)'))
     this.input.on('error', (e: Error) => this.finish(`stdin failed: ${e.message}`))
     this.output.on('drain', () => sink.drain())
+    let outputFailed = false
     this.output.on('error', (e: Error) => {
-      if (this.closed) return
+      if (outputFailed) return
+      outputFailed = true
       // EPIPE: the browser stopped reading (it closed the Port or died). Say so once; then shut down.
       this.opts.log(`nmrpc: stdout failed (${e.message}); the browser is no longer reading, closing`)
       this.finish(`stdout failed: ${e.message}`)
