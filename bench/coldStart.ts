@@ -11,7 +11,9 @@
  * Both built files compile their host with a V8 code cache that they write in the user's cache folder on
  * their first start (src/build/codeCache.ts): the "code cache made" rows are every start after that one
  * (the warm-up round makes the caches, in a cache folder of this run), the "first start" rows the same
- * files with the cache off.
+ * files with the cache folder off (NMRPC_CODE_CACHE=0: nothing read or written, so the row leaves out the
+ * writing a real first start does at its exit; the executable still takes the cache built into it, as a
+ * real first start does).
  * Each callgrind run leaves out one function, V8's HashSeed::InitializeRoots: it searches primes from the
  * process's random hash seed, and took 5 to 25 M instructions per process at random (the same binary, the
  * same input: the whole spread of the old counts), which is not what any host costs. Left out of both the
@@ -165,7 +167,7 @@ export async function measureColdStart(o: {
     },
     {
       kind: 'sea-first',
-      label: 'nmrpc build --sea: executable, first start (no code cache)',
+      label: 'nmrpc build --sea: executable, first start (only the code cache built in)',
       command: built.sea!.path,
       args: [],
       env: hostEnv(o.outDir, { NMRPC_CODE_CACHE: '0' }),

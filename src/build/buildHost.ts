@@ -10,6 +10,7 @@ import type { BuildFailure, BuildOptions as EsbuildOptions, Message, Plugin } fr
 import { UsageError } from '../node/install/errors.js'
 import { parseExtensionIds, validateHostName } from '../node/install/names.js'
 import { VERSION } from '../shared/version.js'
+import { SEA_CODE_CACHE_ASSET } from './cacheLocation.js'
 import type { BuiltConfig } from './config.js'
 import { importTool, resolveTool } from './optionalTool.js'
 
@@ -119,7 +120,7 @@ export async function buildHost(o: BuildHostOptions): Promise<BuildHostResult> {
   const bundlePath = path.join(out, `${o.name}.mjs`)
   log(`bundling ${path.relative(cwd, entry) || entry}`)
   const notes: string[] = []
-  const modules = await cachedBundle(esbuild, entry, { ...base, kind: 'bundle' }, bundlePath, notes)
+  const { modules } = await cachedBundle(esbuild, entry, { ...base, kind: 'bundle' }, bundlePath, notes)
   await chmod(bundlePath, 0o755)
   const result: BuildHostResult = {
     name: o.name,
@@ -142,7 +143,7 @@ export async function buildHost(o: BuildHostOptions): Promise<BuildHostResult> {
  * (callgrind, bench/coldStart.ts). The single executable's CommonJS main keeps the script as a string
  * literal: node compiles that main with the code cache in the executable, which holds the string. A host
  * CommonJS cannot hold (top-level await) is bundled as a plain ES module instead, without the cache, and a
- * note says so. Returns how many source files went in.
+ * note says so. Returns how many source files went in, and the script (absent for a plain ES module).
  */
 async function cachedBundle(
   esbuild: typeof import('esbuild'),
@@ -150,7 +151,7 @@ async function cachedBundle(
   config: BuiltConfig,
   outfile: string,
   notes: string[],
-): Promise<number> {
+): Promise<{ modules: number; script?: string }> {
   let inner: { modules: number; code: string; map?: string }
   try {
     inner = await bundleText(esbuild, entry, config, 'cjs', outfile)
@@ -161,7 +162,7 @@ async function cachedBundle(
       `${path.basename(outfile)} is a plain ES module without V8's code cache (each start parses it again): ` +
         `the host cannot be bundled as CommonJS (${(e as Error).message.split('\n').slice(1).join(' ').trim()}).`,
     )
-    return modules
+    return { modules }
   }
   // import.meta.url comes in as a parameter: the bundle's own is free, and pathToFileURL(__filename) at the
   // top of the script cost every start about 8% of its wall clock (--cpu-prof of the bench host).
@@ -205,7 +206,7 @@ async function cachedBundle(
   const text = built.outputFiles?.[0]?.text ?? ''
   await writeFile(outfile, tail ? `${text.endsWith('\n') ? text : `${text}\n`}${tail}` : text)
   if (inner.map && !sea) await writeFile(`${outfile}.map`, inner.map)
-  return inner.modules
+  return { modules: inner.modules, script: code }
 }
 
 /**
@@ -259,7 +260,7 @@ async function bundleText(
     outfile,
     write,
     metafile: true,
-    plugins: [lazyBuiltins, selfCommandAsText(esbuild)],
+    plugins: [lazyBuiltins, selfCommandAsText(esbuild), lazySuperjson(runtime)],
     logLevel: 'silent',
     legalComments: 'none',
     // Half the bytes for node to read and parse on every start (cold start is the budget that matters for
@@ -329,6 +330,44 @@ const lazyBuiltins: Plugin = {
       loader: 'js',
     }))
   },
+}
+
+/**
+ * Evaluates superjson's module when a value first needs it (a Date, a Map, binary data...), not when the
+ * host starts: plain JSON, what a host's first calls usually carry, never does (superjsonCodec makes its
+ * superjson on first use). nmrpc's own `import { SuperJSON } from 'superjson'` gets a stand-in whose
+ * constructor `require`s the real package, which esbuild then bundles as a module evaluated on that first
+ * require. Callgrind, bench host: 0.6 M instructions of a built host's start, and 15 KB of its code cache.
+ * An import of superjson by the author's own code is left as it is.
+ */
+function lazySuperjson(runtime: string): Plugin {
+  const ns = 'nmrpc-lazy-superjson'
+  // src/build/runtime.ts or dist/build/runtime.js: nmrpc's files are those under the folder above build/.
+  const nmrpc = path.dirname(path.dirname(runtime)) + path.sep
+  return {
+    name: 'nmrpc-lazy-superjson',
+    setup(b) {
+      b.onResolve({ filter: /^superjson$/ }, (a) => {
+        if (a.namespace !== 'file' || !a.importer.startsWith(nmrpc)) return undefined
+        return { path: a.importer, namespace: ns, pluginData: a.resolveDir }
+      })
+      b.onLoad({ filter: /.*/, namespace: ns }, (a) => ({
+        loader: 'js',
+        // The stand-in's require resolves from where nmrpc's import did, to the real package.
+        resolveDir: a.pluginData as string,
+        contents: [
+          'let real',
+          'export class SuperJSON {',
+          '  constructor(options) {',
+          "    real ??= require('superjson')",
+          '    return new real.SuperJSON(options)',
+          '  }',
+          '}',
+          '',
+        ].join('\n'),
+      }))
+    },
+  }
 }
 
 /**
@@ -422,6 +461,40 @@ function runtimeFile(file: 'runtime' | 'bundleStart'): string {
 
 type BinaryPlatform = 'linux' | 'darwin' | 'win32'
 
+/** Whether a node of this version (`v20.20.2`) takes `assets` in its SEA config: 20.12 and 21.7 on. */
+function seaAssets(version: string): boolean {
+  const [major = 0, minor = 0] = version.replace(/^v/, '').split('.').map(Number)
+  return major > 21 || (major === 21 && minor >= 7) || (major === 20 && minor >= 12)
+}
+
+/**
+ * The code cache of `script` as the node inside the executable makes it: compiled, not run (running it would
+ * start the author's host at build time), so it holds the script's top level and the bundle's module code
+ * around it, the parse a first start would otherwise do (callgrind, bench host: the executable's first start
+ * 145 M -> 128 M instructions, the cache folder off). Made by that node itself, since V8 takes a cache only from its own version
+ * and flags. Undefined when that node fails to make it.
+ */
+async function builtInCodeCache(nodeBinary: string, script: string, tmp: string): Promise<string | undefined> {
+  const source = path.join(tmp, 'script.js')
+  const cache = path.join(tmp, 'script.v8cache')
+  const maker = path.join(tmp, 'make-code-cache.cjs')
+  await writeFile(source, script)
+  await writeFile(
+    maker,
+    [
+      "const fs = require('node:fs')",
+      "const vm = require('node:vm')",
+      "const script = new vm.Script(fs.readFileSync(process.argv[2], 'utf8'), { filename: 'host', lineOffset: -1 })",
+      'fs.writeFileSync(process.argv[3], script.createCachedData())',
+      '',
+    ].join('\n'),
+  )
+  // Without NODE_OPTIONS: V8 flags there (--max-old-space-size...) would be in the cache's flag hash, and
+  // a user's start, without them, would reject it.
+  const r = await run(nodeBinary, [maker, source, cache], 60_000, { ...process.env, NODE_OPTIONS: '' })
+  return r.ok && existsSync(cache) ? cache : undefined
+}
+
 /** Which OS a node binary is for, from its first bytes (ELF, Mach-O or PE). */
 async function binaryPlatform(file: string): Promise<BinaryPlatform> {
   let head: Buffer
@@ -445,9 +518,14 @@ async function binaryPlatform(file: string): Promise<BinaryPlatform> {
   )
 }
 
-function run(cmd: string, args: string[], timeout = 120_000): Promise<{ ok: boolean; out: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  timeout = 120_000,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ ok: boolean; out: string }> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { timeout, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) =>
+    execFile(cmd, args, { timeout, maxBuffer: 16 * 1024 * 1024, env }, (err, stdout, stderr) =>
       resolve({ ok: !err, out: `${stdout}${stderr}${err && !stderr ? err.message : ''}` }),
     )
   })
@@ -466,19 +544,32 @@ async function buildSea(
   try {
     const main = path.join(tmp, 'main.cjs')
     log('bundling as CommonJS for the single executable')
-    await cachedBundle(esbuild, entry, config, main, notes)
+    const { script } = await cachedBundle(esbuild, entry, config, main, notes)
 
     // The blob must come from the same Node version as the binary it goes into, so the embedded node makes
     // it when it can run here; another OS's node cannot, and then this node must be the same version.
     const blob = path.join(tmp, 'sea.blob')
     const seaConfig = path.join(tmp, 'sea-config.json')
-    await writeFile(
-      seaConfig,
-      JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: true }),
-    )
     const probe = await run(nodeBinary, ['--version'], 30_000)
     const embedded = probe.ok ? probe.out.trim() : undefined
     const blobNode = embedded ? nodeBinary : process.execPath
+    const assets: Record<string, string> = {}
+    if (script && embedded && seaAssets(embedded)) {
+      const cache = await builtInCodeCache(nodeBinary, script, tmp)
+      if (cache) assets[SEA_CODE_CACHE_ASSET] = cache
+      else notes.push(`${nodeBinary} could not make the executable's built-in code cache; its first start compiles the host.`)
+    }
+    await writeFile(
+      seaConfig,
+      JSON.stringify({
+        main,
+        output: blob,
+        disableExperimentalSEAWarning: true,
+        useSnapshot: false,
+        useCodeCache: true,
+        ...(Object.keys(assets).length > 0 ? { assets } : {}),
+      }),
+    )
     if (!embedded) {
       notes.push(
         `${nodeBinary} cannot run on this machine, so the SEA blob was made by this node (${process.version}); ` +

@@ -2,6 +2,12 @@
 // (bundleStart.ts) passes Node's path module in, loaded without an ES import (see there), and the
 // terminal commands (codeCache.ts) pass theirs.
 
+/**
+ * The asset of a single executable that holds the code cache of its host's script made when it was built
+ * (Node's SEA `assets`, Node >= 20.12; see bundleStart.ts).
+ */
+export const SEA_CODE_CACHE_ASSET = 'nmrpc-code-cache'
+
 /** The parts of `node:path` the cache location needs. */
 export interface CachePath {
   join(...parts: string[]): string

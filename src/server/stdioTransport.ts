@@ -50,11 +50,19 @@ export class StdioTransport implements Transport {
         this.finish(message, 'PROTOCOL_ERROR')
       }
     })
-    this.input.once('end', () => this.finish('the browser closed the connection (stdin ended)'))
-    this.input.once('close', () => this.finish('the browser closed the connection (stdin closed)'))
-    this.input.once('error', (e: Error) => this.finish(`stdin failed: ${e.message}`))
+    // `on`, not `once`: finish() acts once anyway, and node's once wrappers are functions a built host's
+    // start would compile only for this (callgrind, bench/coldStart.ts).
+    // An ended stdin needs no pause: it reads no more.
+    this.input.on('end', () =>
+      this.finish('the browser closed the connection (stdin ended)', undefined, true),
+    )
+    this.input.on('close', () => this.finish('the browser closed the connection (stdin closed)'))
+    this.input.on('error', (e: Error) => this.finish(`stdin failed: ${e.message}`))
     this.output.on('drain', () => sink.drain())
-    this.output.once('error', (e: Error) => {
+    let outputFailed = false
+    this.output.on('error', (e: Error) => {
+      if (outputFailed) return
+      outputFailed = true
       // EPIPE: the browser stopped reading (it closed the Port or died). Say so once; then shut down.
       this.opts.log(`nmrpc: stdout failed (${e.message}); the browser is no longer reading, closing`)
       this.finish(`stdout failed: ${e.message}`)
@@ -76,10 +84,10 @@ export class StdioTransport implements Transport {
     this.finish('the host closed the connection')
   }
 
-  private finish(message: string, code?: 'PROTOCOL_ERROR'): void {
+  private finish(message: string, code?: 'PROTOCOL_ERROR', ended = false): void {
     if (this.closed) return
     this.closed = true
-    this.input.pause()
+    if (!ended) this.input.pause()
     this.sink?.closed(code ? { message, code } : { message })
   }
 }

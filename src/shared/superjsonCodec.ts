@@ -92,10 +92,15 @@ function createSuperJSON(ctx: BlobContext, threshold: number): SuperJSON {
  */
 export function superjsonCodec(options: { blobThreshold?: number } = {}): Codec {
   const ctx: BlobContext = { collect: null, provide: null }
-  const sj = createSuperJSON(ctx, options.blobThreshold ?? DEFAULT_BLOB_THRESHOLD)
+  // Made when a value first needs it: plain JSON never does, and a host's start is cheaper without it.
+  let made: SuperJSON | undefined
+  const sj = () => {
+    made ??= createSuperJSON(ctx, options.blobThreshold ?? DEFAULT_BLOB_THRESHOLD)
+    return made
+  }
   // One value at a time: superjson converts a leaf (Date, BigInt, binary, ...) by its annotation at the root.
   const decodeLeaf = (json: unknown, type: TypeAnnotation) =>
-    sj.deserialize({ json: json as never, meta: { values: [type as never], v: 1 } }, { inPlace: true })
+    sj().deserialize({ json: json as never, meta: { values: [type as never], v: 1 } }, { inPlace: true })
   return {
     encode(value, opts) {
       // Nothing at all, as PROTOCOL.md shows (`{"t":"ok","id":4}`), rather than `null` plus metadata.
@@ -104,7 +109,7 @@ export function superjsonCodec(options: { blobThreshold?: number } = {}): Codec 
       checkCrossable(value)
       ctx.collect = opts?.inline ? null : []
       try {
-        const { json, meta } = sj.serialize(value)
+        const { json, meta } = sj().serialize(value)
         const blobs = ctx.collect
         if (blobs && blobs.length > 0) return { json, meta, blobs }
         return meta === undefined ? { json } : { json, meta }

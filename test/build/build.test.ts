@@ -208,12 +208,21 @@ describe("the bundle's V8 code cache (src/build/codeCache.ts)", () => {
     expect(existsSync(dir)).toBe(false)
   })
 
-  it('the single executable keeps its own, beside the bundle\'s', () => {
+  it("the single executable starts with the cache built into it, then keeps its own beside the bundle's", () => {
     start()
-    expect(start({}, true)).toContain('code cache absent')
-    expect(start({}, true)).toContain('code cache accepted')
+    expect(start({}, true)).toContain(`code cache accepted (built in): ${dir}`)
+    const later = start({}, true)
+    expect(later).toContain(`code cache accepted: ${dir}`)
+    expect(later).not.toContain('built in')
     expect(caches().filter((f) => f.startsWith(`${NAME}-sea-`))).toHaveLength(1)
     expect(caches().filter((f) => f.startsWith(`${NAME}-bundle-`))).toHaveLength(1)
+  })
+
+  it('NMRPC_CODE_CACHE=0: the single executable still takes its built-in cache, and writes nothing', () => {
+    rmSync(dir, { recursive: true, force: true })
+    expect(start({ NMRPC_CODE_CACHE: '0' }, true)).toContain('code cache accepted (built in): off')
+    expect(existsSync(dir)).toBe(false)
+    start({}, true) // the executable's own again, for the next test
   })
 
   it('--uninstall removes it', async () => {
