@@ -192,7 +192,10 @@ describe('the plain-JSON fast path', () => {
         // fc.jsonValue includes -0, which JSON itself turns into 0: that one is rightly not "plain".
         expect(isPlainJson(v)).toBe(!hasNegativeZero(v))
         if (!isPlainJson(v)) {
-          expect(overTheWire(v)).toStrictEqual(v)
+          // -0 sends it through superjson, which refuses own __proto__/constructor/prototype keys (see above):
+          // fc.jsonValue gives {"":-0,"prototype":null} now and then.
+          if (superjsonCannot(v)) expect(() => codec.encode(v)).toThrow('This is a prototype pollution risk')
+          else expect(overTheWire(v)).toStrictEqual(v)
           return
         }
         const out = codec.encode(v)
@@ -206,7 +209,8 @@ describe('the plain-JSON fast path', () => {
         expect(sj.json).toStrictEqual(v)
         expect(overTheWire(v)).toStrictEqual(v)
       }),
-      { numRuns: runs(10_000) },
+      // The shape that made this test fail now and then, tried first on every run.
+      { numRuns: runs(10_000), examples: [[{ '': -0, prototype: null }]] },
     )
   })
 
