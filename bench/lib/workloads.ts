@@ -1,4 +1,4 @@
-import { peakMiB, resetPeak, rssMiB } from './memory'
+import { cpuMicros, peakMiB, resetPeak, rssMiB } from './memory'
 import type { BenchSession } from './session'
 
 const MIB = 1024 * 1024
@@ -13,6 +13,7 @@ export const WORKLOADS = [
   'stream',
   'binary',
   'during',
+  'bigflight',
 ] as const
 export type WorkloadId = (typeof WORKLOADS)[number]
 
@@ -77,6 +78,13 @@ export const WORKLOAD_INFO: Record<WorkloadId, { title: string; metrics: MetricI
       { key: 'samples', label: 'calls made', better: 'higher', ratio: false },
     ],
   },
+  bigflight: {
+    title: '256 KiB echo, 64 in flight',
+    metrics: [
+      { key: 'calls_s', label: 'calls/s', better: 'higher', ratio: true },
+      { key: 'client_cpu_ms', label: 'client CPU ms per call', better: 'lower', ratio: true },
+    ],
+  },
 }
 
 /** Sizes and counts of the workloads, in one place so RESULTS.md can quote them. */
@@ -92,6 +100,9 @@ export const LOAD = {
   streamItem: 64 * 1024,
   binaryBytes: 100 * MIB,
   duringGapMs: 1,
+  bigflightBytes: 256 * 1024,
+  bigflightWarm: 50,
+  bigflightRounds: 20,
 }
 
 /**
@@ -160,7 +171,20 @@ async function inflightRun(session: BenchSession, depth: number, total: number):
 
 async function inflight(session: BenchSession, depth: number): Promise<Record<string, number>> {
   await inflightRun(session, depth, LOAD.inflightWarm)
-  return { calls_s: await inflightRun(session, depth, LOAD.inflightCalls) }
+  const cpu = process.cpuUsage()
+  const host = cpuMicros(session.hostPid)
+  const calls_s = await inflightRun(session, depth, LOAD.inflightCalls)
+  const used = process.cpuUsage(cpu)
+  const client = (used.user + used.system) / LOAD.inflightCalls
+  const hostUs = (cpuMicros(session.hostPid) - host) / LOAD.inflightCalls
+  // Not in the table: CPU per call on each side (the host's in 10 ms ticks) and how many of the two CPUs
+  // the pair kept busy (about 1 when the two ends take turns, up to 2 when they work at the same time).
+  return {
+    calls_s,
+    client_cpu_us: client,
+    host_cpu_us: hostUs,
+    cpus_busy: ((client + hostUs) * calls_s) / 1e6,
+  }
 }
 
 async function echo(session: BenchSession): Promise<Record<string, number>> {
@@ -238,6 +262,36 @@ async function during(session: BenchSession): Promise<Record<string, number>> {
 }
 
 /**
+ * The browser bench's "large" row in Node (issue 17): a 256 KiB string echoed, 64 calls at a time, in
+ * rounds (each round waits for all 64). Reports calls/s and the client's CPU per call, which tell latency
+ * in how pieces are paced (calls/s low, CPU low) from work (CPU high).
+ */
+async function bigflight(session: BenchSession): Promise<Record<string, number>> {
+  const text = `${'x'.repeat(LOAD.bigflightBytes - 1)}z`
+  for (let i = 0; i < LOAD.bigflightWarm; i++) await session.echo(text)
+  const cpu = process.cpuUsage()
+  const host = cpuMicros(session.hostPid)
+  const start = performance.now()
+  for (let r = 0; r < LOAD.bigflightRounds; r++) {
+    const back = await Promise.all(Array.from({ length: 64 }, () => session.echo(text)))
+    for (const b of back) check(b.length === text.length && b.endsWith('xz'), 'echo returned other text')
+  }
+  const ms = performance.now() - start
+  const used = process.cpuUsage(cpu)
+  const calls = LOAD.bigflightRounds * 64
+  const client = (used.user + used.system) / 1000 / calls
+  const hostMs = (cpuMicros(session.hostPid) - host) / 1000 / calls
+  const calls_s = calls / (ms / 1000)
+  // host_cpu_ms and cpus_busy are not in the table (see `inflight`).
+  return {
+    calls_s,
+    client_cpu_ms: client,
+    host_cpu_ms: hostMs,
+    cpus_busy: ((client + hostMs) * calls_s) / 1000,
+  }
+}
+
+/**
  * Runs one workload against a started session and returns its numbers (see `WORKLOAD_INFO`). Every
  * workload warms up first and checks what comes back, so a fast wrong answer fails instead of winning.
  *
@@ -261,5 +315,7 @@ export function runWorkload(id: WorkloadId, session: BenchSession): Promise<Reco
       return binary(session)
     case 'during':
       return during(session)
+    case 'bigflight':
+      return bigflight(session)
   }
 }

@@ -88,8 +88,10 @@ export class Producer {
           env.b = blobs.map((b) => b.byteLength)
           sent = sink.outbox.sendWithBlobs(env, blobs, key)
         } else sent = sink.outbox.send(env, key)
+        // A large item whose write filled the transport lets the producer make one more, which waits in the
+        // transport's queue while the pipe takes this one (see Outbox.mayRunAhead); the one after waits.
         if (sent) await sent
-        else if (!sink.outbox.ready) await sink.outbox.whenReady()
+        else if (!sink.outbox.ready && !sink.outbox.mayRunAhead) await sink.outbox.whenReady()
         if (this.state === 'sending') this.state = 'idle'
       }
     } catch (e) {
