@@ -12,7 +12,9 @@
 // the binary-part and ended-piece checks of the large-message path, 0.4 KB; then to 55 KB for the budget on
 // diagnostic lines, 0.5 KB, and the host's per-call savings in shared code, 0.7 KB: a plain call parsed
 // without the rule table, sizes handed to the framing, reply keys made only when needed; and the client's,
-// 0.3 KB: a lone call written at once, a plain reply parsed without the rule table, a bound for plain arguments)
+// 0.3 KB: a lone call written at once, a plain reply parsed without the rule table, a bound for plain arguments;
+// then to 56 KB for the outbox's pacing, 0.5 KB: large transfers keep their turn for up to 1 MiB, envelopes of
+// 16 KiB or more leave unbatched, a stream producer makes at most one item past a full pipe)
 // (see README, "Size"); lower it as the client shrinks, and raise it only with a reason in the commit.
 // Run: node --import tsx scripts/bundle-size.ts [--files]   (--files: bytes per input file, from src/)
 import { existsSync } from 'node:fs'
@@ -21,7 +23,7 @@ import type { Metafile } from 'esbuild'
 import { consumerBundle } from './consumerBundle.js'
 
 const GOAL = 30 * 1024
-const CEILING = 55 * 1024
+const CEILING = 56 * 1024
 /** `'CLIENT'` and `'CORE'` stand for the entry module, from src/ or from dist/ (see `trees`). */
 const cases: Record<string, string> = {
   'createClient (default codec)': `import { createClient } from 'CLIENT'; globalThis.c = createClient('com.acme.app')`,
