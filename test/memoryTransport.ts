@@ -1,6 +1,7 @@
 import { superjsonCodec } from '../src/shared/codec.js'
 import type { BaseContext, SessionOptions } from '../src/shared/session.js'
 import type { CloseInfo, Transport, TransportSink } from '../src/shared/transport.js'
+import { assertWithin } from './messageSize.js'
 import { utf8Length } from '../src/shared/utf8.js'
 
 /**
@@ -39,8 +40,7 @@ export function memoryPair(
       send(message) {
         if (closed) return true
         const text = typeof message === 'string' ? message : JSON.stringify(message)
-        if (Buffer.byteLength(text) > max)
-          throw new Error(`memoryPair: a ${Buffer.byteLength(text)}-byte message exceeds ${max}`)
+        assertWithin(kind, message, max, 'memoryPair')
         sent.push({ from: name, text })
         const peer = t.peer!
         queue.push(() => {

@@ -4,6 +4,7 @@ import { flattenHandlers } from '../src/shared/handlers.js'
 import { type BaseContext, Session, type SessionOptions } from '../src/shared/session.js'
 import { withContext } from '../src/shared/withContext.js'
 import { memoryPair, sessionOptions } from './memoryTransport.js'
+import { assertWithin } from './messageSize.js'
 
 const options = sessionOptions
 
@@ -199,17 +200,22 @@ describe('session engine', () => {
     expect(pair.sent.filter((m) => m.text.startsWith('{"t":"chunk"')).length).toBeGreaterThan(10)
   })
 
-  it('over an object transport, bounds plain arguments without a walk and still chunks what does not fit', async () => {
+  it('over an object transport, measures in string units without a walk and still chunks what does not fit', async () => {
     const { client, pair } = connect({ echo: (...args: unknown[]) => args }, { kind: 'object', max: 4096 })
-    // 700 units, 4,200 bytes as JSON (each is written \u0001); 200 numbers of 24 characters, 4,800 bytes.
-    const escaped = '\u0001'.repeat(700)
+    // 3,900 units, 23,400 bytes as JSON (each is written \u0001): within 4,096 units, so one message (a Port
+    // serialises it; at most 6 bytes a unit). 200 numbers of 24 characters: 4,800 units, over the limit.
+    const escaped = '\u0001'.repeat(3900)
     const numbers = Array.from({ length: 200 }, () => -2.2250738585072014e-308)
     expect(await client.call('echo', [escaped])).toEqual([escaped])
+    const whole = pair.sent.filter((m) => m.from === 'a' && m.text.includes('"p":"echo"'))
+    expect(whole.map((m) => Buffer.byteLength(m.text))).toEqual([expect.any(Number)])
+    expect(Buffer.byteLength(whole[0]!.text)).toBeGreaterThan(23_400)
+    pair.sent.length = 0
     expect(await client.call('echo', numbers)).toEqual(numbers)
     expect(await client.call('echo', ['small', 1, true, null])).toEqual(['small', 1, true, null])
     const fromClient = pair.sent.filter((m) => m.from === 'a')
-    expect(fromClient.filter((m) => m.text.startsWith('{"t":"chunk","k"')).length).toBeGreaterThan(2)
-    for (const m of pair.sent) expect(Buffer.byteLength(m.text)).toBeLessThanOrEqual(4096)
+    expect(fromClient.filter((m) => m.text.startsWith('{"t":"chunk","k"')).length).toBe(2)
+    for (const m of pair.sent) assertWithin('object', JSON.parse(m.text), 4096, 'sent')
   })
 
   it('rejects past maxPendingCalls with LIMIT_EXCEEDED and a clear message', async () => {
@@ -260,7 +266,7 @@ describe('session engine', () => {
     const fromClient = pair.sent.filter((m) => m.from === 'a')
     expect(fromClient.length).toBeGreaterThan(1) // 64 calls of ~140 bytes do not fit in one 4096-byte message
     expect(fromClient.length).toBeLessThan(16) // not one message per call
-    for (const m of pair.sent) expect(Buffer.byteLength(m.text)).toBeLessThanOrEqual(4096)
+    for (const m of pair.sent) assertWithin('text', m.text, 4096, 'sent')
     const envelopes = fromClient.flatMap((m) => {
       const v = JSON.parse(m.text)
       return Array.isArray(v) ? v : [v]

@@ -21,7 +21,10 @@ import { PortTransport } from './portTransport.js'
 export interface ClientOptions extends EndpointOptions {
   /**
    * Largest message sent to the host in one piece; larger ones are chunked. Chromium allows 64 MiB, but
-   * smaller pieces let other calls through in between.
+   * smaller pieces let other calls through in between. Counted in characters of the message's JSON, each
+   * string unit once (the browser serialises it, so nmrpc does not): plain ASCII is exactly that many
+   * bytes, non-ASCII text up to 3 bytes a character, escaped control characters 6. Values over 11,184,810
+   * (a sixth of 64 MiB) count as that, so that no message can exceed what Chromium takes.
    * @default 1_048_576
    */
   maxMessageBytes?: number

@@ -169,10 +169,13 @@ export const SCALAR_BOUND = 25
 /**
  * Upper bound of the UTF-8 size of `JSON.stringify(v)`, or `Infinity` once it exceeds `budget` (and for
  * what it does not bound cheaply: nesting past 64 levels, objects with `toJSON` or a class prototype). Cheap:
- * it counts 6 bytes for each string unit (the worst case, a `\u00XX` escape), so it never under-estimates.
+ * it counts `unit` bytes for each string unit, by default 6 (the worst case, a `\u00XX` escape), so it never
+ * under-estimates. With `unit` 1 it measures what an object transport counts a message by (see
+ * {@link Outbox}): the size as if no character took more than a byte, of which the real size is at most
+ * 6 times (every term of the default bound is at most 6 times its term here).
  */
-export function jsonSizeBound(v: unknown, budget: number): number {
-  const total = boundOf(v, budget, 0, 0)
+export function jsonSizeBound(v: unknown, budget: number, unit: number = STRING_UNIT_BOUND): number {
+  const total = boundOf(v, budget, 0, 0, unit)
   return total <= budget ? total : Number.POSITIVE_INFINITY
 }
 
@@ -181,11 +184,11 @@ export function jsonSizeBound(v: unknown, budget: number): number {
  * over a running total: it runs on every envelope a host sends once string parts are on, and the closure
  * version cost the host 6% more instructions per small call (callgrind, 2,000 sequential calls).
  */
-function boundOf(x: unknown, budget: number, total: number, depth: number): number {
+function boundOf(x: unknown, budget: number, total: number, depth: number, unit: number): number {
   if (depth > 64) return Number.POSITIVE_INFINITY
   switch (typeof x) {
     case 'string':
-      return total + x.length * STRING_UNIT_BOUND + 2
+      return total + x.length * unit + 2
     case 'number':
     case 'bigint':
       return total + SCALAR_BOUND
@@ -196,7 +199,7 @@ function boundOf(x: unknown, budget: number, total: number, depth: number): numb
       if (Array.isArray(x)) {
         total += 2 + x.length
         for (let i = 0; i < x.length; i++) {
-          total = boundOf(x[i], budget, total, depth + 1)
+          total = boundOf(x[i], budget, total, depth + 1, unit)
           if (total > budget) return Number.POSITIVE_INFINITY
         }
         return total
@@ -211,8 +214,9 @@ function boundOf(x: unknown, budget: number, total: number, depth: number): numb
         total = boundOf(
           (x as Record<string, unknown>)[key],
           budget,
-          total + key.length * STRING_UNIT_BOUND + 4,
+          total + key.length * unit + 4,
           depth + 1,
+          unit,
         )
         if (total > budget) return Number.POSITIVE_INFINITY
       }

@@ -1,6 +1,7 @@
 import { encodeBase64 } from './base64.js'
 import { blobKey } from './blobs.js'
 import { CHUNK_OVERHEAD, type CutOptions, cutPieces, jsonSizeBound } from './chunker.js'
+import { BROWSER_OUTBOUND_LIMIT } from './limits.js'
 import type { Envelope } from './protocol.js'
 import { holdsLargeString, takeStrings } from './stringParts.js'
 import type { Transport } from './transport.js'
@@ -27,6 +28,12 @@ export const BATCH_FLUSH_BYTES = 16 * 1024
  * turns, so that a 100 MiB result holds up a smaller transfer by at most this much at a time.
  */
 export const BULK_TURN_BYTES = 1024 * 1024
+
+/**
+ * The largest limit an object transport's messages are measured against, in string units: a sixth of the
+ * most Chromium sends to a host in one message (64 MiB), since each unit takes at most 6 bytes of JSON.
+ */
+export const OBJECT_LIMIT_CAP = Math.floor(BROWSER_OUTBOUND_LIMIT / 6)
 
 /**
  * A message whose UTF-8 length the outbox knows, having counted it while cutting the piece: handed to the
@@ -80,6 +87,14 @@ export class Outbox {
    * once: the transport's limit does not change.
    */
   private readonly largeFrom: number
+  /**
+   * The size limit as this outbox measures: a text transport's messages in UTF-8 bytes (exact); an object
+   * transport's (a browser Port, which serialises what it is given) without stringifying them, each string
+   * unit counted once ({@link jsonSizeBound} with unit 1), so that what fits in characters goes whole. Its
+   * real size is then at most 6 times that (a `\u00XX` escape per unit; non-ASCII text at most 3), so the
+   * limit is capped at a sixth of what Chromium sends to a host at most ({@link OBJECT_LIMIT_CAP}).
+   */
+  private readonly limit: number
   private readonly flushTask = () => {
     this.flushQueued = false
     this.flush()
@@ -92,6 +107,8 @@ export class Outbox {
     private readonly onBackpressure: () => void = () => {},
   ) {
     this.largeFrom = Math.max(1024, Math.floor(transport.maxMessageBytes / 3) + 1)
+    this.limit =
+      transport.kind === 'text' ? transport.maxMessageBytes : Math.min(transport.maxMessageBytes, OBJECT_LIMIT_CAP)
   }
 
   /** True while the transport takes more without waiting. */
@@ -112,7 +129,7 @@ export class Outbox {
   send(env: Envelope, key?: string, alone?: boolean, bound?: number): Promise<void> | undefined {
     if (this.closed) return undefined
     const t = this.transport
-    const limit = t.maxMessageBytes
+    const limit = this.limit
     if (t.kind === 'text') {
       // A text transport stringifies every envelope anyway, so its length is the cheap test: only an
       // envelope that does not fit looks for large strings. Bounding every envelope first cost a host 5%
@@ -147,9 +164,10 @@ export class Outbox {
       }
       return this.chunk(env, text, key)
     }
-    // The bound counts 6 bytes per string unit, so it is cheap and only ever over-estimates: a walk
-    // that stops at the limit. Only an envelope that may not fit looks for large strings.
-    let size = bound ?? jsonSizeBound(env, limit)
+    // Measured in string units (see `limit`), by a walk that stops at the limit: no stringify. Only an
+    // envelope that may not fit looks for large strings. (Counting 6 bytes a unit, the worst case, sent a
+    // 256 KiB string as three Port messages, where every peer sends one: bench/RESULTS.md.)
+    let size = bound ?? jsonSizeBound(env, limit, 1)
     if (this.stringParts && size > limit) {
       const split = this.sendStrings(env, key)
       if (split) return split
@@ -157,8 +175,7 @@ export class Outbox {
     if (size > limit) {
       const text = JSON.stringify(env)
       if (text.length > limit) return this.chunk(env, text, key)
-      size = this.byteLength(text)
-      if (size > limit) return this.chunk(env, text, key)
+      size = text.length
     }
     this.enqueue(env, size, false, alone)
     return undefined
@@ -194,16 +211,15 @@ export class Outbox {
       return
     }
     // Large: its own message, now, after what was batched before it (see BATCH_FLUSH_BYTES). Judged by a
-    // size it has at least: a text's length (a byte or more per unit), a sixth of an object's bound (which
-    // counts up to 6 bytes per unit), so that envelopes that only may be large stay batched.
-    if ((typeof item === 'string' ? item.length : size / 6) >= BATCH_FLUSH_BYTES) {
+    // size it has at least: a text's length (a byte or more per unit), an object's size in string units.
+    if ((typeof item === 'string' ? item.length : size) >= BATCH_FLUSH_BYTES) {
       this.flush()
       const was = this.writable
       this.write(item, exact ? size : undefined)
       this.filledByLarge = was && !this.writable
       return
     }
-    if (this.batch.length > 0 && this.batchBytes + size + 1 > this.transport.maxMessageBytes) this.flush()
+    if (this.batch.length > 0 && this.batchBytes + size + 1 > this.limit) this.flush()
     this.batch.push(item)
     this.batchBytes += size + 1
     if (!exact) this.batchExact = false
@@ -299,14 +315,16 @@ export class Outbox {
     for (let i = 0; i < refs.length; i++)
       yield* this.pieceMessages('str', refs[i]![0], of, id, s, split.strings[i]!.text, {})
     const head = split.head
-    const limit = this.transport.maxMessageBytes
-    if (this.transport.kind !== 'text' && jsonSizeBound(head, limit) <= limit) {
+    const limit = this.limit
+    const asText = this.transport.kind === 'text'
+    if (!asText && jsonSizeBound(head, limit, 1) <= limit) {
       yield head
       return
     }
     const text = JSON.stringify(head)
-    const bytes = text.length <= limit ? this.byteLength(text) : Number.POSITIVE_INFINITY
-    if (bytes <= limit) yield this.transport.kind === 'text' ? new Counted(text, bytes) : head
+    // An object transport measures in units (see `limit`), a text transport in bytes.
+    const size = text.length > limit ? Number.POSITIVE_INFINITY : asText ? this.byteLength(text) : text.length
+    if (size <= limit) yield asText ? new Counted(text, size) : head
     else yield* this.chunkMessages(++this.chunkSeq, of, id, s, text)
   }
 
@@ -314,9 +332,9 @@ export class Outbox {
    * The pieces of `text` as `chunk` or `str` envelopes, one head for both: `of`, `id` and `s` let the
    * receiver tie each piece to its call (and fail or drop just that call). A text transport gets each
    * piece quoted once while it is measured (the measurement is the text sent). An object transport
-   * stringifies what it is given, so measuring would stringify twice: its `str` pieces are cut at a length
-   * that fits even if every unit took 6 bytes (`\u00XX`); its `chunk` pieces (cut from JSON text, whose
-   * escapes are already written out) are measured and handed over unquoted.
+   * stringifies what it is given, so measuring would stringify twice: its `str` pieces are cut at the limit
+   * in string units (see `limit`); its `chunk` pieces (cut from JSON text, whose escapes are already
+   * written out) are measured in bytes and handed over unquoted.
    */
   private *pieceMessages(
     t: 'chunk' | 'str',
@@ -327,7 +345,7 @@ export class Outbox {
     text: string,
     cut: CutOptions,
   ): Generator<string | object | Counted> {
-    const limit = this.transport.maxMessageBytes
+    const limit = this.limit
     const asText = this.transport.kind === 'text'
     if (asText || t === 'chunk') {
       const head = pieceHead(t, k, of, id, s)
@@ -345,7 +363,7 @@ export class Outbox {
       }
       return
     }
-    const step = Math.max(2, Math.floor((limit - CHUNK_OVERHEAD - 2) / 6))
+    const step = Math.max(2, limit - CHUNK_OVERHEAD - 2)
     for (let at = 0; at < text.length; ) {
       let end = Math.min(text.length, at + step)
       // Never cut between the halves of a surrogate pair: each piece stays well-formed UTF-16.
@@ -376,7 +394,7 @@ export class Outbox {
     blobs: Uint8Array[],
   ): Generator<string | object | Counted> {
     // Base64 of `step` bytes fits the limit with the envelope around it; a multiple of 3 keeps pieces padding-free.
-    const step = Math.min(BIN_SLICE, Math.floor((this.transport.maxMessageBytes - CHUNK_OVERHEAD) / 4) * 3)
+    const step = Math.min(BIN_SLICE, Math.floor((this.limit - CHUNK_OVERHEAD) / 4) * 3)
     const s = env.s === undefined ? '' : `,"s":${env.s}`
     for (let i = 0; i < blobs.length; i++) {
       const blob = blobs[i]!

@@ -1,6 +1,6 @@
 import type { BlobInbox } from './blobs.js'
 import { blobKey } from './blobs.js'
-import { SCALAR_BOUND, STRING_UNIT_BOUND } from './chunker.js'
+import { SCALAR_BOUND } from './chunker.js'
 import type { Codec } from './codec.js'
 import { Deadlines } from './deadlines.js'
 import { callFailed, type fromWireError, RpcError } from './errors.js'
@@ -90,14 +90,15 @@ export class OutgoingCalls {
     let streams: Array<[number, AsyncIterable<unknown>]> | undefined
     // Copied only when a stream argument is replaced by null: most calls send their arguments as given.
     let sendArgs = args
-    // While every argument is a number, boolean, null or string, a bound of their JSON's size counted as
-    // jsonSizeBound counts (its bounds a scalar and a string unit, the brackets and commas), so that the
-    // outbox need not walk the envelope to know it fits; -1 once an argument is anything else.
+    // While every argument is a number, boolean, null or string, their JSON's size as an object transport
+    // measures it (jsonSizeBound with unit 1: a scalar's bound, each string unit once, the quotes, brackets
+    // and commas), so that the outbox need not walk the envelope to know it fits; -1 once an argument is
+    // anything else. A text transport measures the text it makes instead.
     let bound = 2 + args.length
     for (let i = 0; i < args.length; i++) {
       const a = args[i]
       if (typeof a === 'string') {
-        if (bound >= 0) bound += a.length * STRING_UNIT_BOUND + 2
+        if (bound >= 0) bound += a.length + 2
         continue
       }
       if (typeof a === 'number' || typeof a === 'boolean' || a === null) {
@@ -153,10 +154,10 @@ export class OutgoingCalls {
       sent = r.outbox.sendWithBlobs(env, encoded.blobs)
     } else {
       // The arguments went out as given (plain JSON): the envelope is theirs plus its head, at most 96
-      // bytes and the path (`{"t":"call","id":…,"p":"…","w":…,"a":…}`).
+      // units and the path (`{"t":"call","id":…,"p":"…","w":…,"a":…}`).
       const size =
         bound >= 0 && encoded.json === sendArgs && encoded.meta === undefined
-          ? bound + 96 + path.length * STRING_UNIT_BOUND
+          ? bound + 96 + path.length
           : undefined
       sent = r.outbox.send(env, undefined, this.#calls.size === 1, size)
     }

@@ -24,7 +24,11 @@ export interface TransportSink {
  */
 export interface Transport {
   readonly kind: 'text' | 'object'
-  /** Largest message body (bytes of UTF-8 JSON) this transport may send; bigger envelopes are chunked. */
+  /**
+   * Largest message body this transport may send; bigger envelopes are chunked. A `text` transport's in
+   * bytes of UTF-8 JSON; an `object` transport's in string units, each counted once (it serialises the
+   * message itself; the real size is at most 6 times that, and the outbox caps it at a sixth of 64 MiB).
+   */
   readonly maxMessageBytes: number
   start(sink: TransportSink): void
   /**

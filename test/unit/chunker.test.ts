@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { CHUNK_OVERHEAD, cutPieces, jsonSizeBound, type Piece } from '../../src/shared/chunker.js'
+import { unitLength } from '../messageSize.js'
 import { Outbox } from '../../src/shared/outbox.js'
 import type { Envelope } from '../../src/shared/protocol.js'
 import type { Transport } from '../../src/shared/transport.js'
@@ -256,6 +257,21 @@ describe('jsonSizeBound', () => {
       }),
       { numRuns: runs(12_000) },
     )
+  })
+
+  it('with unit 1, never under the length counting each string unit once, and a sixth of a bound of the real size (property)', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.jsonValue(), jsonWithNastyStrings, nastyString(200)), (v) => {
+        const units = jsonSizeBound(v, Number.MAX_SAFE_INTEGER, 1)
+        expect(units).toBeGreaterThanOrEqual(unitLength(v))
+        expect(6 * units).toBeGreaterThanOrEqual(bytes(JSON.stringify(v)))
+        expect(6 * units).toBeGreaterThanOrEqual(jsonSizeBound(v, Number.MAX_SAFE_INTEGER))
+      }),
+      { numRuns: runs(8_000) },
+    )
+    expect(jsonSizeBound('ab', 4, 1)).toBe(4)
+    expect(jsonSizeBound('ab', 3, 1)).toBe(Number.POSITIVE_INFINITY)
+    expect(jsonSizeBound({ ab: 'é' }, 100, 1)).toBe(2 + 2 + 4 + 1 + 2)
   })
 
   it('with any budget: Infinity, or a bound within the budget and at least the real size (property)', () => {

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { blobKey } from '../../src/shared/blobs.js'
 import type { Envelope } from '../../src/shared/protocol.js'
+import { BROWSER_OUTBOUND_LIMIT } from '../../src/shared/limits.js'
+import { OBJECT_LIMIT_CAP, Outbox } from '../../src/shared/outbox.js'
 import { utf8Length } from '../../src/shared/utf8.js'
+import { assertWithin } from '../messageSize.js'
 import { LIMIT, recorder } from './outboxRecorder.js'
 
 describe('Outbox', () => {
@@ -22,6 +25,34 @@ describe('Outbox', () => {
       }
     })
   }
+
+  it('over an object transport, sends whole what fits the limit in string units, and cuts pieces by units', async () => {
+    const { outbox, sent } = recorder('object')
+    outbox.send({ t: 'ok', id: 1, r: 'é'.repeat(LIMIT - 200) } as unknown as Envelope)
+    outbox.send({ t: 'ok', id: 2, r: ['\u0001'.repeat(LIMIT / 2), 'x'.repeat(LIMIT / 4)] } as unknown as Envelope)
+    outbox.flush()
+    // Each goes as one message although its JSON is 1.9 and 3.25 times the limit in bytes (a Port
+    // serialises it; at most 6 bytes a unit): counted at 6 bytes a unit, each went as several.
+    expect(sent.map((m) => (m as { id?: number }).id)).toEqual([1, 2])
+    expect(utf8Length(JSON.stringify(sent[0]))).toBeGreaterThan(1.9 * LIMIT)
+    expect(utf8Length(JSON.stringify(sent[1]))).toBeGreaterThan(3.2 * LIMIT)
+    sent.length = 0
+    await outbox.send({ t: 'ok', id: 3, r: 'x'.repeat(2 * LIMIT) } as unknown as Envelope)
+    const pieces = sent.filter((m) => (m as { t: string }).t === 'str') as Array<{ d: string }>
+    expect(pieces.length).toBe(3) // 8,192 units in pieces of up to 4,096 less their head
+    for (const m of sent) assertWithin('object', m, LIMIT, 'sent')
+  })
+
+  it('over an object transport, caps the limit at a sixth of what Chromium takes in one message (64 MiB)', async () => {
+    const { sent, transport } = recorder('object')
+    ;(transport as { maxMessageBytes: number }).maxMessageBytes = BROWSER_OUTBOUND_LIMIT
+    const capped = new Outbox(transport, utf8Length)
+    capped.stringParts = true
+    await capped.send({ t: 'ok', id: 1, r: 'x'.repeat(OBJECT_LIMIT_CAP) } as unknown as Envelope)
+    expect(sent.length).toBeGreaterThan(1) // with its envelope, over the cap: in pieces
+    for (const m of sent) assertWithin('object', m, OBJECT_LIMIT_CAP, 'sent')
+    for (const m of sent) expect(utf8Length(JSON.stringify(m))).toBeLessThanOrEqual(BROWSER_OUTBOUND_LIMIT)
+  })
 
   it('sends a text over limit/3 that fits as one message, reading its payload once', () => {
     const { outbox, sent } = recorder('text')

@@ -5,6 +5,7 @@ import { OPEN_MESSAGE_COST } from '../../src/shared/limits.js'
 import { type Envelope, type EnvelopeKind, parseEnvelope } from '../../src/shared/protocol.js'
 import { Reassembler } from '../../src/shared/reassembler.js'
 import { holdsLargeString, placeStrings, StringInbox, takeStrings } from '../../src/shared/stringParts.js'
+import { assertWithin } from '../messageSize.js'
 import { LIMIT, recorder } from './outboxRecorder.js'
 import { runs } from './runs.js'
 
@@ -12,13 +13,17 @@ import { runs } from './runs.js'
  * Receives what was sent as the peer would: each message as its JSON text (checked against the limit),
  * parsed once; `str` pieces into a StringInbox, the envelope through placeStrings.
  */
-function receive(sent: Array<string | object>, ledger = new Ledger(Number.POSITIVE_INFINITY)) {
+function receive(
+  sent: Array<string | object>,
+  ledger = new Ledger(Number.POSITIVE_INFINITY),
+  kind: 'text' | 'object' = 'text',
+) {
   const inbox = new StringInbox(1 << 30, ledger)
   const chunks = new Reassembler(1 << 30, ledger)
   const out: Envelope[] = []
   for (const m of sent) {
     const text = typeof m === 'string' ? m : JSON.stringify(m)
-    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(LIMIT)
+    assertWithin(kind, m, LIMIT, 'receive')
     let env = parseEnvelope(JSON.parse(text))
     if (env.t === 'chunk') {
       // The envelope itself may still be over the limit (small strings left in it): chunked after its parts.
@@ -72,7 +77,7 @@ describe('string parts', () => {
           const { sent, outbox } = recorder(kind)
           outbox.send(env)
           outbox.flush()
-          const { out, inbox } = receive(sent)
+          const { out, inbox } = receive(sent, undefined, kind)
           expect(out).toHaveLength(1)
           expect(out[0]).toEqual(JSON.parse(before))
           // The sender's envelope is left as it was, and nothing stays held at the receiver.
