@@ -1,8 +1,8 @@
 import { superjsonCodec } from '../src/shared/codec.js'
 import type { BaseContext, SessionOptions } from '../src/shared/session.js'
 import type { CloseInfo, Transport, TransportSink } from '../src/shared/transport.js'
-import { assertWithin } from './messageSize.js'
 import { utf8Length } from '../src/shared/utf8.js'
+import { assertWithin } from './messageSize.js'
 
 /**
  * Two connected in-memory transports, for testing the session engine without processes. Messages are

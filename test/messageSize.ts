@@ -5,7 +5,8 @@
  * escaping), whose real UTF-8 size is at most 6 times that.
  */
 export function measured(kind: 'text' | 'object', message: string | object): number {
-  if (kind === 'text') return Buffer.byteLength(typeof message === 'string' ? message : JSON.stringify(message))
+  if (kind === 'text')
+    return Buffer.byteLength(typeof message === 'string' ? message : JSON.stringify(message))
   return typeof message === 'string' ? Buffer.byteLength(message) : unitLength(message)
 }
 
@@ -27,9 +28,15 @@ export function unitLength(v: unknown): number {
 }
 
 /** Throws unless `message` is within `max` as `kind` measures it (and, for an object, 6 x `max` in bytes). */
-export function assertWithin(kind: 'text' | 'object', message: string | object, max: number, who: string): void {
+export function assertWithin(
+  kind: 'text' | 'object',
+  message: string | object,
+  max: number,
+  who: string,
+): void {
   const size = measured(kind, message)
-  if (size > max) throw new Error(`${who}: a ${size}-${kind === 'text' ? 'byte' : 'unit'} message exceeds ${max}`)
+  if (size > max)
+    throw new Error(`${who}: a ${size}-${kind === 'text' ? 'byte' : 'unit'} message exceeds ${max}`)
   if (kind === 'object') {
     const bytes = Buffer.byteLength(JSON.stringify(message))
     if (bytes > 6 * max) throw new Error(`${who}: a ${bytes}-byte object message exceeds 6 x ${max}`)

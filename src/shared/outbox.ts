@@ -30,6 +30,15 @@ export const BATCH_FLUSH_BYTES = 16 * 1024
 export const BULK_TURN_BYTES = 1024 * 1024
 
 /**
+ * The most bytes (an object transport: string units) one `chunk` or `str` piece carries, whatever the
+ * message limit: a piece of a pipe's size (64 KiB) is read in one go and parsed while the next is in the
+ * pipe, and its string dies young in V8. Pieces of the whole 1 MiB limit made the receiver gather each
+ * from 16 reads and parse it only after its last byte, while the sender waited: a 1 MiB string echo went
+ * from 0.84x to 1.4x raw framing with 64 KiB pieces (bench/ab.ts, 15 repetitions; 32-87 KiB within 5%).
+ */
+export const PIECE_BYTES = 64 * 1024
+
+/**
  * The largest limit an object transport's messages are measured against, in string units: a sixth of the
  * most Chromium sends to a host in one message (64 MiB), since each unit takes at most 6 bytes of JSON.
  */
@@ -108,7 +117,9 @@ export class Outbox {
   ) {
     this.largeFrom = Math.max(1024, Math.floor(transport.maxMessageBytes / 3) + 1)
     this.limit =
-      transport.kind === 'text' ? transport.maxMessageBytes : Math.min(transport.maxMessageBytes, OBJECT_LIMIT_CAP)
+      transport.kind === 'text'
+        ? transport.maxMessageBytes
+        : Math.min(transport.maxMessageBytes, OBJECT_LIMIT_CAP)
   }
 
   /** True while the transport takes more without waiting. */
@@ -329,11 +340,12 @@ export class Outbox {
   }
 
   /**
-   * The pieces of `text` as `chunk` or `str` envelopes, one head for both: `of`, `id` and `s` let the
+   * The pieces of `text` as `chunk` or `str` envelopes, each within the limit and {@link PIECE_BYTES}, one
+   * head for both: `of`, `id` and `s` let the
    * receiver tie each piece to its call (and fail or drop just that call). A text transport gets each
    * piece quoted once while it is measured (the measurement is the text sent). An object transport
-   * stringifies what it is given, so measuring would stringify twice: its `str` pieces are cut at the limit
-   * in string units (see `limit`); its `chunk` pieces (cut from JSON text, whose escapes are already
+   * stringifies what it is given, so measuring would stringify twice: its `str` pieces are cut by string
+   * units (see `limit`); its `chunk` pieces (cut from JSON text, whose escapes are already
    * written out) are measured in bytes and handed over unquoted.
    */
   private *pieceMessages(
@@ -345,7 +357,7 @@ export class Outbox {
     text: string,
     cut: CutOptions,
   ): Generator<string | object | Counted> {
-    const limit = this.limit
+    const limit = Math.min(this.limit, PIECE_BYTES)
     const asText = this.transport.kind === 'text'
     if (asText || t === 'chunk') {
       const head = pieceHead(t, k, of, id, s)

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { blobKey } from '../../src/shared/blobs.js'
-import type { Envelope } from '../../src/shared/protocol.js'
 import { BROWSER_OUTBOUND_LIMIT } from '../../src/shared/limits.js'
-import { OBJECT_LIMIT_CAP, Outbox } from '../../src/shared/outbox.js'
+import { OBJECT_LIMIT_CAP, Outbox, PIECE_BYTES } from '../../src/shared/outbox.js'
+import type { Envelope } from '../../src/shared/protocol.js'
 import { utf8Length } from '../../src/shared/utf8.js'
 import { assertWithin } from '../messageSize.js'
 import { LIMIT, recorder } from './outboxRecorder.js'
@@ -29,7 +29,11 @@ describe('Outbox', () => {
   it('over an object transport, sends whole what fits the limit in string units, and cuts pieces by units', async () => {
     const { outbox, sent } = recorder('object')
     outbox.send({ t: 'ok', id: 1, r: 'é'.repeat(LIMIT - 200) } as unknown as Envelope)
-    outbox.send({ t: 'ok', id: 2, r: ['\u0001'.repeat(LIMIT / 2), 'x'.repeat(LIMIT / 4)] } as unknown as Envelope)
+    outbox.send({
+      t: 'ok',
+      id: 2,
+      r: ['\u0001'.repeat(LIMIT / 2), 'x'.repeat(LIMIT / 4)],
+    } as unknown as Envelope)
     outbox.flush()
     // Each goes as one message although its JSON is 1.9 and 3.25 times the limit in bytes (a Port
     // serialises it; at most 6 bytes a unit): counted at 6 bytes a unit, each went as several.
@@ -42,6 +46,37 @@ describe('Outbox', () => {
     expect(pieces.length).toBe(3) // 8,192 units in pieces of up to 4,096 less their head
     for (const m of sent) assertWithin('object', m, LIMIT, 'sent')
   })
+
+  for (const kind of ['text', 'object'] as const)
+    it(`cuts str and chunk pieces of at most PIECE_BYTES whatever the limit, over a ${kind} transport`, async () => {
+      const { sent, transport } = recorder(kind)
+      ;(transport as { maxMessageBytes: number }).maxMessageBytes = 1024 * 1024
+      const outbox = new Outbox(transport, utf8Length)
+      outbox.stringParts = true
+      const big = 'é'.repeat(200_000) + 'x'.repeat(1_200_000)
+      await outbox.send({ t: 'ok', id: 1, r: big } as unknown as Envelope)
+      const strs = sent.filter((m) =>
+        (typeof m === 'string' ? m : JSON.stringify(m)).startsWith('{"t":"str"'),
+      )
+      for (const m of strs) assertWithin(kind, m, PIECE_BYTES, 'piece')
+      expect(strs.length).toBeGreaterThanOrEqual(Math.ceil(1_400_000 / PIECE_BYTES))
+      const text = (m: string | object) =>
+        (JSON.parse(typeof m === 'string' ? m : JSON.stringify(m)) as { d: string }).d
+      expect(strs.map(text).join('')).toBe(big)
+      sent.length = 0
+      // No string to take out: the envelope's own text is chunked, in pieces of the same size.
+      const many = Array.from({ length: 120_000 }, (_, i) => `item ${i}`)
+      await outbox.send({ t: 'ok', id: 2, r: many } as unknown as Envelope)
+      const chunks = sent.filter((m) =>
+        (typeof m === 'string' ? m : JSON.stringify(m)).startsWith('{"t":"chunk"'),
+      )
+      expect(chunks.length).toBeGreaterThan(5)
+      for (const m of chunks)
+        expect(utf8Length(typeof m === 'string' ? m : JSON.stringify(m))).toBeLessThanOrEqual(
+          kind === 'text' ? PIECE_BYTES : 2 * PIECE_BYTES,
+        )
+      expect(JSON.parse(chunks.map(text).join(''))).toEqual({ t: 'ok', id: 2, r: many })
+    })
 
   it('over an object transport, caps the limit at a sixth of what Chromium takes in one message (64 MiB)', async () => {
     const { sent, transport } = recorder('object')
