@@ -1,11 +1,11 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { CHUNK_OVERHEAD, cutPieces, jsonSizeBound, type Piece } from '../../src/shared/chunker.js'
-import { unitLength } from '../messageSize.js'
 import { Outbox } from '../../src/shared/outbox.js'
 import type { Envelope } from '../../src/shared/protocol.js'
 import type { Transport } from '../../src/shared/transport.js'
 import { utf8Length } from '../../src/shared/utf8.js'
+import { unitLength } from '../messageSize.js'
 import { runs } from './runs.js'
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8')

@@ -89,8 +89,9 @@ function open(contender: BrowserContender, host: string): Echoer {
 
 /**
  * Echoes a `payloadBytes` string `n` times one after another (round trip), then `n` times again kept
- * `IN_FLIGHT` deep (throughput), after 50 warm-up calls. Every reply is checked, so a contender that
- * drops or mangles a message fails instead of looking fast. Times are in milliseconds.
+ * `IN_FLIGHT` deep (throughput), after 50 warm-up calls; each phase timed whole (Firefox rounds
+ * `performance.now()` to 1 ms, so single calls cannot be timed). Every reply is checked, so a contender
+ * that drops or mangles a message fails instead of looking fast. Times are in milliseconds.
  */
 export async function peerBench(
   contender: BrowserContender,
