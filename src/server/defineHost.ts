@@ -40,6 +40,9 @@ export interface HostOptions extends EndpointOptions {
   maxMessageBytes?: number
   /**
    * Largest frame accepted on stdin; a bigger length header means the stream is broken and the host closes.
+   * An nmrpc extension counts its messages in characters (the browser serialises them), so one of its
+   * `maxMessageBytes` (1 MiB by default) may take up to 6 times as many bytes: keep this at least 6 times
+   * that, or such a message closes the session.
    * @default 67_108_864 (64 MiB, Chromium's own limit)
    */
   maxFrameIn?: number
