@@ -4,6 +4,7 @@ import { flattenHandlers } from '../shared/handlers.js'
 import type { HeldBytes } from '../shared/ledger.js'
 import { BROWSER_INBOUND_LIMIT, DEFAULT_CLOSE_GRACE, DEFAULT_MAX_FRAME_IN } from '../shared/limits.js'
 import { type EndpointOptions, resolveEndpointOptions } from '../shared/options.js'
+import { pieceBytesFor } from '../shared/outbox.js'
 import { createCallProxy } from '../shared/proxy.js'
 import { type BaseContext, type CallOptions, Session } from '../shared/session.js'
 import type { TraceOption } from '../shared/trace.js'
@@ -272,6 +273,7 @@ export class NativeHost<Api extends object, Events extends EventMap = EventMap>
     const transport = new StdioTransport(input, output, {
       maxFrameIn: o.maxFrameIn ?? DEFAULT_MAX_FRAME_IN,
       maxMessageBytes: o.maxMessageBytes ?? BROWSER_INBOUND_LIMIT,
+      pieceBytes: pieceBytesFor(this.caller.browser),
       write: guard ? (chunk) => guard.write(chunk) : undefined,
       log,
     })

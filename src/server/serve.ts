@@ -18,6 +18,7 @@ import { RpcError } from '../shared/errors.js'
 import type { HandlerEntry } from '../shared/handlers.js'
 import { BROWSER_INBOUND_LIMIT, DEFAULT_CLOSE_GRACE, DEFAULT_MAX_FRAME_IN } from '../shared/limits.js'
 import { resolveEndpointOptions } from '../shared/options.js'
+import { pieceBytesFor } from '../shared/outbox.js'
 import { createCallProxy } from '../shared/proxy.js'
 import { type CallOptions, Session } from '../shared/session.js'
 import type { Remote } from '../shared/types.js'
@@ -304,6 +305,7 @@ export class AppServer {
     const transport = new SocketTransport(pipes ? pipes.input : socket, {
       maxFrameIn: h.maxFrameIn ?? DEFAULT_MAX_FRAME_IN,
       maxMessageBytes: h.maxMessageBytes ?? BROWSER_INBOUND_LIMIT,
+      pieceBytes: pieceBytesFor(caller.browser),
       initial: pipes ? undefined : rest,
       output: pipes?.output,
       peer,

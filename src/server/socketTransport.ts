@@ -7,6 +7,8 @@ export interface SocketTransportOptions {
   maxFrameIn: number
   /** Largest frame body this side may write: the browser's 1 MiB limit, since the relay copies bytes on. */
   maxMessageBytes: number
+  /** The most bytes one piece of a large message carries (see Transport.pieceBytes). */
+  pieceBytes?: number
   /** Bytes that arrived after the relay handshake, in the same read: the browser's first messages. */
   initial?: Uint8Array
   /** How messages name the other end, e.g. `the relay for chrome-extension://…/`. */
@@ -28,6 +30,7 @@ export interface SocketTransportOptions {
 export class SocketTransport implements Transport {
   readonly kind = 'text' as const
   readonly maxMessageBytes: number
+  readonly pieceBytes: number | undefined
   private closed = false
   private sink: TransportSink | null = null
   private readonly writer: FramedWriter
@@ -38,6 +41,7 @@ export class SocketTransport implements Transport {
     private readonly opts: SocketTransportOptions,
   ) {
     this.maxMessageBytes = opts.maxMessageBytes
+    this.pieceBytes = opts.pieceBytes
     this.output = opts.output ?? socket
     this.writer = new FramedWriter(this.output, { maxMessageBytes: opts.maxMessageBytes })
   }

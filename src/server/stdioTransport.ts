@@ -7,6 +7,8 @@ export interface StdioTransportOptions {
   maxFrameIn: number
   /** Largest frame body this side may write (the browser's 1 MiB limit). */
   maxMessageBytes: number
+  /** The most bytes one piece of a large message carries (see Transport.pieceBytes). */
+  pieceBytes?: number
   /** Writes to the output; defaults to `output.write` (a guarded stdout passes its real writer). */
   write?: (chunk: Uint8Array) => boolean
   /** Called with a line for stderr. */
@@ -19,6 +21,7 @@ export interface StdioTransportOptions {
 export class StdioTransport implements Transport {
   readonly kind = 'text' as const
   readonly maxMessageBytes: number
+  readonly pieceBytes: number | undefined
   private closed = false
   private sink: TransportSink | null = null
   private readonly writer: FramedWriter
@@ -29,6 +32,7 @@ export class StdioTransport implements Transport {
     private readonly opts: StdioTransportOptions,
   ) {
     this.maxMessageBytes = opts.maxMessageBytes
+    this.pieceBytes = opts.pieceBytes
     this.writer = new FramedWriter(output, { maxMessageBytes: opts.maxMessageBytes, write: opts.write })
   }
 

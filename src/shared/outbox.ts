@@ -30,13 +30,28 @@ export const BATCH_FLUSH_BYTES = 16 * 1024
 export const BULK_TURN_BYTES = 1024 * 1024
 
 /**
- * The most bytes (an object transport: string units) one `chunk` or `str` piece carries, whatever the
- * message limit: a piece of a pipe's size (64 KiB) is read in one go and parsed while the next is in the
- * pipe, and its string dies young in V8. Pieces of the whole 1 MiB limit made the receiver gather each
- * from 16 reads and parse it only after its last byte, while the sender waited: a 1 MiB string echo went
- * from 0.84x to 1.4x raw framing with 64 KiB pieces (bench/ab.ts, 15 repetitions; 32-87 KiB within 5%).
+ * The most bytes (an object transport: string units) one `chunk` or `str` piece carries by default,
+ * whatever the message limit (a transport may say otherwise: {@link Transport.pieceBytes}): a piece of a
+ * pipe's size (64 KiB) is read in one go and parsed while the next is in the pipe, and its string dies
+ * young in V8. Pieces of the whole 1 MiB limit made the receiver gather each from 16 reads and parse it
+ * only after its last byte, while the sender waited: a 1 MiB string echo between Node processes went from
+ * 0.84x to 1.4x raw framing with 64 KiB pieces (bench/ab.ts, 15 repetitions; 32-87 KiB within 5%), and a
+ * 10 MiB result in Chromium from 273 to 201-213 ms.
  */
 export const PIECE_BYTES = 64 * 1024
+
+/**
+ * The piece size for a host whose browser is Firefox, which hands every message from a host through its
+ * parent process's JavaScript (NativeMessaging.sys.mjs) to the extension: a cost per message that made
+ * 64 KiB pieces slow there. A 10 MiB result in Firefox, median of 15 (test/e2e, 2026-12-03): 348-360 ms in
+ * 64 KiB pieces, 216-223 ms in 256 KiB, 206 ms in 1 MiB; Chromium 201-213, 211-227 and 273 ms.
+ */
+export const FIREFOX_PIECE_BYTES = 256 * 1024
+
+/** The piece size a host uses toward `browser` (from its launch arguments; see parseLaunchContext). */
+export function pieceBytesFor(browser: 'chromium' | 'firefox' | 'unknown'): number {
+  return browser === 'firefox' ? FIREFOX_PIECE_BYTES : PIECE_BYTES
+}
 
 /**
  * The largest limit an object transport's messages are measured against, in string units: a sixth of the
@@ -340,7 +355,7 @@ export class Outbox {
   }
 
   /**
-   * The pieces of `text` as `chunk` or `str` envelopes, each within the limit and {@link PIECE_BYTES}, one
+   * The pieces of `text` as `chunk` or `str` envelopes, each within the limit and the piece size, one
    * head for both: `of`, `id` and `s` let the
    * receiver tie each piece to its call (and fail or drop just that call). A text transport gets each
    * piece quoted once while it is measured (the measurement is the text sent). An object transport
@@ -357,7 +372,7 @@ export class Outbox {
     text: string,
     cut: CutOptions,
   ): Generator<string | object | Counted> {
-    const limit = Math.min(this.limit, PIECE_BYTES)
+    const limit = Math.min(this.limit, this.transport.pieceBytes ?? PIECE_BYTES)
     const asText = this.transport.kind === 'text'
     if (asText || t === 'chunk') {
       const head = pieceHead(t, k, of, id, s)

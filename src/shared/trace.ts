@@ -65,6 +65,9 @@ export function traceTransport(inner: Transport, options: TraceOptions): Transpo
     get maxMessageBytes() {
       return inner.maxMessageBytes
     },
+    get pieceBytes() {
+      return inner.pieceBytes
+    },
     start(sink: TransportSink) {
       inner.start({
         message(value: unknown) {

@@ -30,6 +30,11 @@ export interface Transport {
    * message itself; the real size is at most 6 times that, and the outbox caps it at a sixth of 64 MiB).
    */
   readonly maxMessageBytes: number
+  /**
+   * The most bytes one piece of a chunked message or string part carries (within `maxMessageBytes`): what
+   * the peer reads best. Default: the outbox's PIECE_BYTES (64 KiB); a host talking to Firefox uses more.
+   */
+  readonly pieceBytes?: number
   start(sink: TransportSink): void
   /**
    * Bytes handed to `send` that the peer has not taken yet (a peer that stopped reading makes it grow);

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { jsonCodec } from '../../src/shared/codec.js'
+import { FIREFOX_PIECE_BYTES, PIECE_BYTES } from '../../src/shared/outbox.js'
 import { startFixture } from './helpers.js'
 
 /** Large strings cross real pipes as `str` parts both ways (the fixture's `echo` sends its argument back). */
@@ -12,6 +13,34 @@ describe('large strings over real processes', () => {
     const motif = 'plain "quoted" back\\slash\n\t\u0000\u001f é € \ud83d\ude00 lone \ud800 end '
     return motif.repeat(Math.ceil(units / motif.length)).slice(0, units - 1) + 'Z'
   }
+
+  it('cuts its pieces to suit the browser that launched it: 64 KiB for Chromium, 256 KiB for Firefox', async () => {
+    const launches = [
+      [{ origin: 'chrome-extension://knldjmfmopnpolahpmmgbagdohdnhkik/' }, PIECE_BYTES],
+      [
+        { browser: 'firefox', manifestPath: '/tmp/x/com.acme.json', extensionId: 'ping@example.org' },
+        FIREFOX_PIECE_BYTES,
+      ],
+    ] as const
+    for (const [spawn, size] of launches) {
+      fixture?.dispose()
+      fixture = startFixture({ spawn })
+      await fixture.client.connect()
+      const pieces: number[] = []
+      fixture.ports[0]!.onMessage.addListener((m) => {
+        for (const e of Array.isArray(m) ? m : [m]) {
+          const d = (e as { t?: unknown; d?: unknown }).d
+          if ((e as { t?: unknown }).t === 'str' && typeof d === 'string') pieces.push(d.length)
+        }
+      })
+      const s = 'x'.repeat(2 << 20)
+      expect(await fixture.client.call.echo(s)).toBe(s)
+      // ASCII: a piece's units are its bytes, within the piece size less its envelope's head.
+      expect(Math.max(...pieces)).toBeLessThanOrEqual(size)
+      expect(Math.max(...pieces)).toBeGreaterThan(size - 256)
+      expect(pieces.reduce((a, b) => a + b, 0)).toBe(2 << 20)
+    }
+  })
 
   for (const [name, codec] of [
     ['superjson (default)', undefined],
