@@ -41,19 +41,6 @@ export const BULK_TURN_BYTES = 1024 * 1024
 export const PIECE_BYTES = 64 * 1024
 
 /**
- * The piece size for a host whose browser is Firefox, which hands every message from a host through its
- * parent process's JavaScript (NativeMessaging.sys.mjs) to the extension: a cost per message that made
- * 64 KiB pieces slow there. A 10 MiB result in Firefox, median of 15 (test/e2e, 2026-12-03): 348-360 ms in
- * 64 KiB pieces, 216-223 ms in 256 KiB, 206 ms in 1 MiB; Chromium 201-213, 211-227 and 273 ms.
- */
-export const FIREFOX_PIECE_BYTES = 256 * 1024
-
-/** The piece size a host uses toward `browser` (from its launch arguments; see parseLaunchContext). */
-export function pieceBytesFor(browser: 'chromium' | 'firefox' | 'unknown'): number {
-  return browser === 'firefox' ? FIREFOX_PIECE_BYTES : PIECE_BYTES
-}
-
-/**
  * The largest limit an object transport's messages are measured against, in string units: a sixth of the
  * most Chromium sends to a host in one message (64 MiB), since each unit takes at most 6 bytes of JSON.
  */
@@ -119,6 +106,8 @@ export class Outbox {
    * limit is capped at a sixth of what Chromium sends to a host at most ({@link OBJECT_LIMIT_CAP}).
    */
   private readonly limit: number
+  /** The most one piece of a `chunk` or `str` series carries: the limit, or the transport's piece size if less. */
+  private readonly pieceLimit: number
   private readonly flushTask = () => {
     this.flushQueued = false
     this.flush()
@@ -135,6 +124,7 @@ export class Outbox {
       transport.kind === 'text'
         ? transport.maxMessageBytes
         : Math.min(transport.maxMessageBytes, OBJECT_LIMIT_CAP)
+    this.pieceLimit = Math.min(this.limit, transport.pieceBytes ?? PIECE_BYTES)
   }
 
   /** True while the transport takes more without waiting. */
@@ -372,7 +362,7 @@ export class Outbox {
     text: string,
     cut: CutOptions,
   ): Generator<string | object | Counted> {
-    const limit = Math.min(this.limit, this.transport.pieceBytes ?? PIECE_BYTES)
+    const limit = this.pieceLimit
     const asText = this.transport.kind === 'text'
     if (asText || t === 'chunk') {
       const head = pieceHead(t, k, of, id, s)

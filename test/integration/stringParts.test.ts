@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { FIREFOX_PIECE_BYTES } from '../../src/server/launchContext.js'
 import { jsonCodec } from '../../src/shared/codec.js'
-import { FIREFOX_PIECE_BYTES, PIECE_BYTES } from '../../src/shared/outbox.js'
+import { PIECE_BYTES } from '../../src/shared/outbox.js'
 import { startFixture } from './helpers.js'
 
 /** Large strings cross real pipes as `str` parts both ways (the fixture's `echo` sends its argument back). */
