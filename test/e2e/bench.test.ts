@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process'
 import { cpus, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, expect, it } from 'vitest'
+import { summarize } from '../../bench/lib/stats'
 import { BROWSER_CONTENDERS, type BrowserContender, IN_FLIGHT } from './extension/benchContenders'
 import { type BrowserLookup, browserLookup, describeEachBrowser } from './harness/findBrowsers'
 import { type E2eSession, openBrowser } from './harness/openBrowser'
@@ -67,7 +68,7 @@ function benchRounds(given: string | undefined, fallback: number): number {
 }
 
 const rows: Row[] = []
-const bigRows: Array<{ browser: string; bytes: number; ms: number }> = []
+const bigRows: Array<{ browser: string; ms: number }> = []
 const bigBytes = 10 * 1024 * 1024
 
 function rate(bytesPerSec: number): string {
@@ -75,18 +76,14 @@ function rate(bytesPerSec: number): string {
   return `${(bytesPerSec / 1024).toFixed(0)} KiB/s`
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  const mid = Math.floor(s.length / 2)
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
-}
+const median = (xs: number[]): number => summarize(xs).median
 
 /** `median (min-max)` of `xs` as ratios, or the one ratio when there is one round. */
 function ratios(xs: number[]): string {
   if (xs.length === 0) return ''
   const r = (x: number) => `${x.toFixed(2)}x`
-  if (xs.length === 1) return r(xs[0]!)
-  return `${r(median(xs))} (${r(Math.min(...xs))}-${r(Math.max(...xs))})`
+  const { median, min, max, count } = summarize(xs)
+  return count === 1 ? r(median) : `${r(median)} (${r(min)}-${r(max)})`
 }
 
 const rowsOf = (browser: string, workload: Row['workload'], transport: BrowserContender) =>
@@ -168,12 +165,13 @@ function table(): string {
       for (const transport of BROWSER_CONTENDERS)
         if (rowsOf(browser, workload, transport).length > 0) lines.push(fmt(browser, workload, transport))
   const big = [...new Set(bigRows.map((r) => r.browser))].map((browser) => {
-    const runs = bigRows.filter((r) => r.browser === browser)
-    const ms = median(runs.map((r) => r.ms))
-    const spread =
-      runs.length > 1
-        ? ` (${Math.min(...runs.map((r) => r.ms)).toFixed(0)}-${Math.max(...runs.map((r) => r.ms)).toFixed(0)})`
-        : ''
+    const {
+      median: ms,
+      min,
+      max,
+      count,
+    } = summarize(bigRows.filter((r) => r.browser === browser).map((r) => r.ms))
+    const spread = count > 1 ? ` (${min.toFixed(0)}-${max.toFixed(0)})` : ''
     return `| ${browser} | one ${bigBytes / (1024 * 1024)} MiB result (chunked) | nmrpc | ${ms.toFixed(0)} ms${spread} | | ${rate(bigBytes / (ms / 1000))} | | |`
   })
   const goal = [
@@ -245,7 +243,7 @@ describeEachBrowser('throughput through %s', (name) => {
         bigBytes,
       )
       expect(big.length).toBe(bigBytes)
-      bigRows.push({ browser: name, bytes: bigBytes, ms: big.ms })
+      bigRows.push({ browser: name, ms: big.ms })
       // Five contenders take 20-35 s on a quiet machine and were seen at 150 s under a load of 21; allow
       // up to just under the browser's own bounded life (browserLifetimeSeconds = 240).
     }, 230_000)
